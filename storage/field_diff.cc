@@ -1,0 +1,66 @@
+#include "storage/field_diff.h"
+
+#include <set>
+
+#include <google/protobuf/util/message_differencer.h>
+
+namespace atlas::storage {
+namespace {
+
+using google::protobuf::Message;
+using google::protobuf::util::MessageDifferencer;
+
+class PathCollector : public MessageDifferencer::Reporter {
+ public:
+  explicit PathCollector(std::set<std::string>& paths) : paths_(paths) {}
+
+  void ReportAdded(const Message&, const Message&,
+                   const std::vector<MessageDifferencer::SpecificField>& path)
+      override {
+    Record(path);
+  }
+  void ReportDeleted(const Message&, const Message&,
+                     const std::vector<MessageDifferencer::SpecificField>& path)
+      override {
+    Record(path);
+  }
+  void ReportModified(
+      const Message&, const Message&,
+      const std::vector<MessageDifferencer::SpecificField>& path) override {
+    Record(path);
+  }
+
+ private:
+  void Record(const std::vector<MessageDifferencer::SpecificField>& path) {
+    std::string joined;
+    for (const auto& step : path) {
+      if (step.field == nullptr) break;  // unknown fields: not part of paths
+      if (!joined.empty()) joined.push_back('.');
+      joined += step.field->name();
+      if (step.field->is_repeated()) break;
+    }
+    if (!joined.empty()) paths_.insert(joined);
+  }
+
+  std::set<std::string>& paths_;
+};
+
+}  // namespace
+
+std::vector<std::string> ChangedPaths(const v1::Entity& before,
+                                      const v1::Entity& after) {
+  std::set<std::string> paths;
+  PathCollector collector(paths);
+  MessageDifferencer differencer;
+  const auto* descriptor = v1::Entity::descriptor();
+  for (const char* output_only :
+       {"create_revision", "update_revision", "version", "etag", "create_time",
+        "update_time", "deleted"}) {
+    differencer.IgnoreField(descriptor->FindFieldByName(output_only));
+  }
+  differencer.ReportDifferencesTo(&collector);
+  differencer.Compare(before, after);
+  return {paths.begin(), paths.end()};
+}
+
+}  // namespace atlas::storage
