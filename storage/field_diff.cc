@@ -60,7 +60,18 @@ std::vector<std::string> ChangedPaths(const v1::Entity& before,
   }
   differencer.ReportDifferencesTo(&collector);
   differencer.Compare(before, after);
-  return {paths.begin(), paths.end()};
+  // The differencer also reports the parents of changed fields: keep the
+  // most specific paths.
+  std::vector<std::string> out;
+  for (auto it = paths.begin(); it != paths.end(); ++it) {
+    auto next = std::next(it);
+    if (next != paths.end() && next->size() > it->size() &&
+        next->compare(0, it->size(), *it) == 0 && (*next)[it->size()] == '.') {
+      continue;
+    }
+    out.push_back(*it);
+  }
+  return out;
 }
 
 }  // namespace atlas::storage

@@ -211,7 +211,8 @@ absl::StatusOr<ListPage> Store::List(const ListQuery& query) {
   if (cursor.after.empty()) {
     it->Seek(prefix);
   } else {
-    const std::string from = absl::StrCat(prefix, cursor.after);
+    const std::string from =
+        via_index ? absl::StrCat(prefix, cursor.after) : cursor.after;
     it->Seek(from);
     if (it->Valid() && it->key() == rocksdb::Slice(from)) it->Next();
   }
@@ -221,7 +222,9 @@ absl::StatusOr<ListPage> Store::List(const ListQuery& query) {
   rocksdb::ReadOptions point = read;
   point.iterate_upper_bound = nullptr;
   for (; it->Valid(); it->Next()) {
-    const std::string name = it->key().ToString().substr(prefix.size());
+    const std::string name = via_index
+                                 ? it->key().ToString().substr(prefix.size())
+                                 : it->key().ToString();
     v1::Entity entity;
     if (via_index) {
       std::string value;

@@ -1,0 +1,97 @@
+#include "services/request_validation.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "services/update_mask.h"
+#include "storage/entity_rules.h"
+
+namespace atlas::services {
+namespace {
+
+absl::Status ValidatePageSize(int page_size, std::string_view field) {
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", page_size, " is outside 0..", kMaxPageSize,
+        " (0 means the default of 100)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireEntity(bool has_entity, const v1::Entity& entity) {
+  if (!has_entity) return absl::InvalidArgumentError("entity: is required");
+  return storage::ValidateResourceName(entity.name(), "entity.name");
+}
+
+}  // namespace
+
+absl::Status ValidateGetEntity(const v1::GetEntityRequest& request) {
+  return storage::ValidateResourceName(request.name(), "name");
+}
+
+absl::Status ValidateListEntities(const v1::ListEntitiesRequest& request) {
+  if (!request.kind().empty() && !storage::IsKnownKind(request.kind())) {
+    std::string known;
+    for (const std::string& kind : storage::AllKinds()) {
+      absl::StrAppend(&known, known.empty() ? "" : ", ", kind);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kind: \"", request.kind(), "\" is not a known kind (want one of ",
+        known, ")"));
+  }
+  if (!request.topic().empty() && !storage::IsSlug(request.topic())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic: \"", request.topic(),
+                     "\" is not a topic slug (e.g. cybersecurity)"));
+  }
+  if (!request.link().empty()) {
+    absl::Status status = storage::ValidateResourceName(request.link(), "link");
+    if (!status.ok()) return status;
+  }
+  return ValidatePageSize(request.page_size(), "page_size");
+}
+
+absl::Status ValidateCreateEntity(const v1::CreateEntityRequest& request) {
+  return RequireEntity(request.has_entity(), request.entity());
+}
+
+absl::Status ValidateUpdateEntity(const v1::UpdateEntityRequest& request) {
+  absl::Status status = RequireEntity(request.has_entity(), request.entity());
+  if (!status.ok()) return status;
+  return ValidateUpdateMask(request.update_mask());
+}
+
+absl::Status ValidateDeleteEntity(const v1::DeleteEntityRequest& request) {
+  return storage::ValidateResourceName(request.name(), "name");
+}
+
+absl::Status ValidateApplyEntities(const v1::ApplyEntitiesRequest& request) {
+  if (request.entities().empty()) {
+    return absl::InvalidArgumentError("entities: at least one is required");
+  }
+  absl::flat_hash_map<std::string, int> first_index;
+  for (int i = 0; i < request.entities_size(); ++i) {
+    const std::string& name = request.entities(i).name();
+    absl::Status status = storage::ValidateResourceName(
+        name, absl::StrCat("entities[", i, "].name"));
+    if (!status.ok()) return status;
+    auto [it, inserted] = first_index.emplace(name, i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entities[", i, "].name: \"", name,
+                       "\" appears more than once (also entities[", it->second,
+                       "]); apply each entity at most once per request"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListEntityHistory(
+    const v1::ListEntityHistoryRequest& request) {
+  absl::Status status = storage::ValidateResourceName(request.name(), "name");
+  if (!status.ok()) return status;
+  return ValidatePageSize(request.page_size(), "page_size");
+}
+
+}  // namespace atlas::services

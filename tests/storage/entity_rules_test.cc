@@ -1,0 +1,116 @@
+#include "storage/entity_rules.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/testing/entities.h"
+
+namespace atlas::storage {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Status Validate(const v1::Entity& e) {
+  return ValidateEntity(e, 1 << 20, "entities[0]");
+}
+
+TEST(EntityRulesTest, AcceptsValidEntities) {
+  EXPECT_TRUE(Validate(testing::Topic("cybersecurity")).ok());
+  v1::Entity doc = testing::Document("g-tbt-56", "G/TBT/56", {"digital-standards"});
+  doc.mutable_document()->set_date("2024-11");
+  testing::AddLink(doc, "adopted_by", "bodies/tbt-committee");
+  EXPECT_TRUE(Validate(doc).ok()) << Validate(doc);
+}
+
+TEST(EntityRulesTest, KindsAndCollections) {
+  EXPECT_EQ(KindOf(testing::Topic("x")), "topic");
+  EXPECT_EQ(CollectionOfKind("tbt_notification"), "tbtNotifications");
+  EXPECT_EQ(CollectionOfKind("body"), "bodies");
+  EXPECT_TRUE(IsKnownKind("fact"));
+  EXPECT_FALSE(IsKnownKind("facts"));
+  EXPECT_EQ(AllKinds().size(), 12u);
+}
+
+TEST(EntityRulesTest, RejectsBadNames) {
+  for (const char* name : {"", "agreements", "agreements/", "agreements/TBT",
+                           "agreements/-tbt", "nope/tbt", "agreements/a/b"}) {
+    v1::Entity e = testing::Agreement("x");
+    e.set_name(name);
+    absl::Status status = Validate(e);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("entities[0].name"));
+  }
+}
+
+TEST(EntityRulesTest, CollectionMustMatchKind) {
+  v1::Entity e = testing::Agreement("tbt");
+  e.set_name("bodies/tbt");
+  absl::Status status = Validate(e);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("holds a agreement, so it must be agreements/{id}"));
+}
+
+TEST(EntityRulesTest, PayloadIsRequired) {
+  v1::Entity e;
+  e.set_name("agreements/tbt");
+  absl::Status status = Validate(e);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("entities[0].payload"));
+}
+
+TEST(EntityRulesTest, FieldRulesNameTheField) {
+  v1::Entity e = testing::Agreement("ita");
+  e.mutable_agreement()->set_concluded("December 1996");
+  EXPECT_THAT(std::string(Validate(e).message()),
+              HasSubstr("entities[0].agreement.concluded: \"December 1996\" is "
+                        "not a date"));
+
+  v1::Entity topic = testing::Topic("ai", "agreements/tbt");
+  EXPECT_THAT(std::string(Validate(topic).message()),
+              HasSubstr("entities[0].topic.basket: \"agreements/tbt\" must name "
+                        "one of baskets/"));
+
+  v1::Entity dup = testing::Agreement("x", {"a", "a"});
+  EXPECT_THAT(std::string(Validate(dup).message()),
+              HasSubstr("entities[0].topics[1]: \"a\" is listed twice"));
+
+  v1::Entity fact;
+  fact.set_name("facts/ita-participants");
+  fact.mutable_fact()->set_subject("agreements/ita");
+  fact.mutable_fact()->set_metric("participants");
+  fact.mutable_fact()->set_unit("members");
+  EXPECT_THAT(std::string(Validate(fact).message()),
+              HasSubstr("entities[0].fact.as_of: is required"));
+
+  v1::Entity link = testing::Agreement("x");
+  testing::AddLink(link, "Bad Rel", "bodies/x");
+  EXPECT_THAT(std::string(Validate(link).message()),
+              HasSubstr("entities[0].links[0].rel"));
+}
+
+TEST(EntityRulesTest, PartialDates) {
+  for (const char* ok : {"1995", "2024-03", "2024-02-29", "2000-12-31"}) {
+    EXPECT_TRUE(IsPartialDate(ok)) << ok;
+  }
+  for (const char* bad : {"95", "2024-13", "2023-02-29", "2024-3", "2024/03",
+                          "2024-03-00", "abcd"}) {
+    EXPECT_FALSE(IsPartialDate(bad)) << bad;
+  }
+}
+
+TEST(EntityRulesTest, RejectsOversizeEntity) {
+  v1::Entity e = testing::Agreement("big", {}, std::string(2000, 'x'));
+  absl::Status status = ValidateEntity(e, 1000, "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("more than the limit"));
+}
+
+TEST(EntityRulesTest, RejectsUnknownEnumValue) {
+  v1::Entity e = testing::Agreement("x");
+  e.mutable_agreement()->set_status(static_cast<v1::InstrumentStatus>(99));
+  EXPECT_THAT(std::string(Validate(e).message()),
+              HasSubstr("entities[0].agreement.status: unknown"));
+}
+
+}  // namespace
+}  // namespace atlas::storage
