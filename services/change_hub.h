@@ -1,11 +1,27 @@
 #pragma once
 
 // ChangeHub: fans committed change sets out to Watch subscriptions.
-// (Owned by the watch work; see watch_stream.h for the gRPC side.)
+//
+// The store calls OnCommit for every durable change set, in revision order,
+// on the committing thread; the hub hands each set to every live
+// subscription, which only filters and queues it (no I/O, no waiting), so
+// writers never wait for subscribers. A subscription that is behind reads
+// the change log on disk instead, and rejoins the live path through
+// TryGoLive once it has caught up.
+//
+// One ticker thread drives progress messages and the disk reads of idle
+// catching-up subscriptions; there is no thread per stream.
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "storage/store.h"
 
@@ -15,24 +31,77 @@ struct ChangeHubOptions {
   // Most change sets queued in memory per subscription; a subscription that
   // falls further behind is served from the change log on disk.
   size_t subscriber_queue_bound = 1024;
-  // A PROGRESS message is sent after this long without a matching event.
+  // A PROGRESS message is sent after this long without any message.
   absl::Duration progress_interval = absl::Seconds(10);
+  // Source of time for progress (injectable for tests).
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+// What a subscription reports about itself (for tests and metrics).
+struct SubscriptionStats {
+  size_t queued_sets = 0;    // change sets waiting in memory
+  bool catching_up = false;  // served from the change log on disk
+};
+
+// What the hub needs of a Watch stream. All calls are made with the hub's
+// lock held: implementations must not call back into the hub.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // A durable change set, in revision order; may repeat revisions already
+  // seen (the subscription ignores those).
+  virtual void OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) = 0;
+  // Periodic: send progress or resume reading the change log if due.
+  virtual void OnTick(absl::Time now) = 0;
+  // The server is stopping: end the stream with UNAVAILABLE.
+  virtual void OnShutdown() = 0;
+  virtual SubscriptionStats Stats() = 0;
+};
+
+struct HubStats {
+  size_t subscriptions = 0;
+  size_t catching_up = 0;        // subscriptions served from disk
+  size_t queued_sets = 0;        // change sets queued, all subscriptions
+  size_t max_queued_sets = 0;    // deepest single queue
 };
 
 class ChangeHub : public storage::CommitObserver {
  public:
   ChangeHub(storage::Store& store, ChangeHubOptions options);
   ~ChangeHub() override;
+
   void OnCommit(const v1::ChangeSet& change_set) override;
+
+  // Adds a subscription; UNAVAILABLE once the hub is shutting down.
+  absl::Status Register(Subscription* subscription);
+  // After this returns the hub never touches `subscription` again.
+  void Unregister(Subscription* subscription);
+  // If every revision after `through` will be dispatched to subscriptions
+  // (the subscription has caught up with the dispatcher), runs `go_live`
+  // under the hub lock and returns true.
+  bool TryGoLive(uint64_t through, const std::function<void()>& go_live);
+
   // Ends every open subscription with UNAVAILABLE; new ones are refused.
   void Shutdown();
+  bool shutting_down() const;
+
   size_t subscription_count() const;
+  HubStats Stats() const;
   storage::Store& store() { return store_; }
   const ChangeHubOptions& options() const { return options_; }
 
  private:
+  void TickLoop();
+
   storage::Store& store_;
-  ChangeHubOptions options_;
+  const ChangeHubOptions options_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+  // Highest revision handed to OnChangeSet (or on disk before the hub began).
+  uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification stop_ticker_;
+  std::thread ticker_;
 };
 
 }  // namespace atlas::services

@@ -10,7 +10,7 @@
 namespace atlas::services {
 namespace {
 
-absl::Status ValidatePageSize(int page_size, std::string_view field) {
+absl::Status ValidatePageSize(int page_size, absl::string_view field) {
   if (page_size < 0 || page_size > kMaxPageSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": ", page_size, " is outside 0..", kMaxPageSize,

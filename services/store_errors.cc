@@ -7,9 +7,9 @@
 
 namespace atlas::services {
 
-absl::Status RenameErrorField(const absl::Status& status, std::string_view from,
-                              std::string_view to) {
-  const std::string_view message = status.message();
+absl::Status RenameErrorField(const absl::Status& status, absl::string_view from,
+                              absl::string_view to) {
+  const absl::string_view message = status.message();
   if (status.ok() || !absl::StartsWith(message, from) ||
       message.size() == from.size()) {
     return status;

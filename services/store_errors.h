@@ -4,17 +4,16 @@
 // is "mutations[i]". The API names it from the request's: "entities[i]" in
 // ApplyEntities, "entity" or "name" in the single-entity methods.
 
-#include <string_view>
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace atlas::services {
 
 // If the message of `status` starts with the field path `from` (followed by
 // '.', '[' or ':'), returns the status with `from` replaced by `to`; else
 // returns `status` unchanged. The code and the rest of the message are kept.
-absl::Status RenameErrorField(const absl::Status& status, std::string_view from,
-                              std::string_view to);
+absl::Status RenameErrorField(const absl::Status& status, absl::string_view from,
+                              absl::string_view to);
 
 // "mutations[i]..." -> "entities[i]..." and "mutations: ..." -> "entities: ...".
 absl::Status AsApplyError(const absl::Status& status);

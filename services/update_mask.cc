@@ -1,12 +1,12 @@
 #include "services/update_mask.h"
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <google/protobuf/util/field_mask_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace atlas::services {
 namespace {
@@ -14,13 +14,13 @@ namespace {
 using google::protobuf::FieldMask;
 using google::protobuf::util::FieldMaskUtil;
 
-constexpr std::string_view kAllFields = "*";
+constexpr absl::string_view kAllFields = "*";
 
-bool IsOutputOnly(std::string_view top_level_field) {
-  static constexpr std::string_view kOutputOnly[] = {
+bool IsOutputOnly(absl::string_view top_level_field) {
+  static constexpr absl::string_view kOutputOnly[] = {
       "create_revision", "update_revision", "version", "etag",
       "create_time",     "update_time",     "deleted"};
-  for (std::string_view field : kOutputOnly) {
+  for (absl::string_view field : kOutputOnly) {
     if (field == top_level_field) return true;
   }
   return false;
@@ -50,7 +50,7 @@ absl::Status ValidateUpdateMask(const FieldMask& mask) {
           "\"title\", \"agreement.summary\"; repeated fields only as a "
           "whole)"));
     }
-    const std::string_view top = std::string_view(path).substr(0, path.find('.'));
+    const absl::string_view top = absl::string_view(path).substr(0, path.find('.'));
     if (IsOutputOnly(top)) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": \"", path, "\" is output only and set by the server"));

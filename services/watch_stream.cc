@@ -1,17 +1,379 @@
+// A Watch stream moves through three phases:
+//   snapshot  pages of current matching entities, then SYNCED at revision R
+//   catch-up  change sets read from the change log on disk, a chunk at a time
+//   live      change sets pushed by the ChangeHub into a bounded queue
+// `through_` is the highest revision already queued or filtered out, so
+// every revision is handled exactly once whichever path brings it. A live
+// stream whose queue is full drops back to catch-up; a catching-up stream that
+// reaches the dispatcher goes live again.
+//
+// Exactly one write is in flight at a time; `busy_` marks the one thread that
+// may prepare and start the next write (or Finish). Disk reads happen only on
+// gRPC callback threads (start, OnWriteDone), never on the committing thread
+// or the hub's ticker.
+
 #include "services/watch_stream.h"
+
+#include <deque>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "services/grpc_status.h"
+#include "services/subscription_filter.h"
 
 namespace atlas::services {
 namespace {
-class Unimplemented : public grpc::ServerWriteReactor<v1::WatchResponse> {
+
+constexpr size_t kCatchUpChunk = 256;       // change sets per disk read
+constexpr int kMaxEventsPerMessage = 256;
+constexpr int kSnapshotPageSize = 500;
+// Disk chunks read without a match before a PROGRESS is sent anyway.
+constexpr int kChunksPerProgress = 8;
+
+class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
+                          public Subscription {
  public:
-  Unimplemented() { Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "soon")); }
-  void OnDone() override { delete this; }
+  WatchStream(ChangeHub& hub, const v1::WatchRequest& request)
+      : hub_(hub), store_(hub.store()), request_(request) {}
+
+  void Begin() {
+    absl::Status status = Setup();
+    if (!status.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    Pump(/*allow_io=*/true);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      busy_ = false;
+      if (ok) {
+        delivered_ = out_revision_;
+        last_write_ = hub_.options().now();
+      } else if (!finish_status_) {
+        finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED,
+                                      "the stream broke while writing");
+      }
+    }
+    Pump(/*allow_io=*/true);
+  }
+
+  void OnCancel() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finish_status_) {
+        finish_status_ =
+            grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
+      }
+    }
+    Pump(/*allow_io=*/false);
+  }
+
+  void OnDone() override {
+    hub_.Unregister(this);
+    delete this;
+  }
+
+  // Subscription: called with the hub lock held.
+  void OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (phase_ != Phase::kLive || finished_) return;
+      if (set->revision() <= through_) return;  // already handled
+      if (set->revision() != through_ + 1 ||
+          queue_.size() >= hub_.options().subscriber_queue_bound) {
+        // Too far behind to queue: read the rest from the change log. A
+        // write is in flight (the queue is not empty), and its completion
+        // resumes the stream.
+        phase_ = Phase::kCatchUp;
+        return;
+      }
+      QueueLocked(set);
+      if (queue_.empty()) return;
+    }
+    Pump(/*allow_io=*/false);
+  }
+
+  void OnTick(absl::Time now) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (phase_ != Phase::kLive || busy_ || finished_ || !queue_.empty() ||
+          now - last_write_ < hub_.options().progress_interval) {
+        return;
+      }
+      progress_due_ = true;
+    }
+    Pump(/*allow_io=*/false);
+  }
+
+  void OnShutdown() override {
+    {
+      absl::MutexLock lock(&mu_);
+      shutting_down_ = true;
+    }
+    Pump(/*allow_io=*/false);
+  }
+
+  SubscriptionStats Stats() override {
+    absl::MutexLock lock(&mu_);
+    return {queue_.size(), phase_ != Phase::kLive};
+  }
+
+ private:
+  enum class Phase { kSnapshot, kCatchUp, kLive };
+  struct Match {
+    int index;
+    bool left;
+    bool entered;
+  };
+  struct Pending {
+    std::shared_ptr<const v1::ChangeSet> set;
+    std::vector<Match> matches;
+  };
+
+  absl::Status Setup() {
+    auto filter = SubscriptionFilter::Create(request_.filter());
+    if (!filter.ok()) return filter.status();
+    filter_ = *std::move(filter);
+    if (request_.snapshot() && request_.start_revision() != 0) {
+      return absl::InvalidArgumentError(
+          "start_revision: cannot be combined with snapshot");
+    }
+    const uint64_t oldest = store_.OldestRevision();
+    if (request_.start_revision() != 0 && request_.start_revision() < oldest) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "start_revision: revision ", request_.start_revision(),
+          " is no longer retained; the oldest retained revision is ", oldest));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      last_write_ = hub_.options().now();
+      if (request_.snapshot()) {
+        phase_ = Phase::kSnapshot;
+      } else {
+        phase_ = Phase::kCatchUp;
+        through_ = request_.start_revision() != 0
+                       ? request_.start_revision() - 1
+                       : store_.CurrentRevision();
+      }
+    }
+    // Registered before reading anything, so no live change set is missed.
+    return hub_.Register(this);
+  }
+
+  // Filters one change set into the queue and advances through_.
+  void QueueLocked(const std::shared_ptr<const v1::ChangeSet>& set)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Pending pending{set, {}};
+    for (int i = 0; i < set->changes_size(); ++i) {
+      auto verdict = filter_.Evaluate(set->changes(i));
+      if (verdict.deliver) {
+        pending.matches.push_back({i, verdict.left, verdict.entered});
+      }
+    }
+    through_ = set->revision();
+    if (!pending.matches.empty()) queue_.push_back(std::move(pending));
+  }
+
+  void BuildEventsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    out_.Clear();
+    out_.set_type(v1::WatchResponse::TYPE_EVENTS);
+    while (!queue_.empty() && out_.events_size() < kMaxEventsPerMessage) {
+      const Pending& pending = queue_.front();
+      for (const Match& match : pending.matches) {
+        const v1::Change& change = pending.set->changes(match.index);
+        v1::WatchEvent* event = out_.add_events();
+        v1::Change* copy = event->mutable_change();
+        copy->set_revision(change.revision());
+        copy->set_type(change.type());
+        *copy->mutable_entity() = change.entity();
+        if (request_.include_before() && change.has_before()) {
+          *copy->mutable_before() = change.before();
+        }
+        *copy->mutable_changed_paths() = change.changed_paths();
+        event->set_left_filter(match.left);
+        event->set_entered_filter(match.entered);
+      }
+      out_revision_ = pending.set->revision();
+      queue_.pop_front();
+    }
+    out_.set_revision(out_revision_);
+  }
+
+  void BuildMarkerLocked(v1::WatchResponse::Type type, uint64_t revision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    out_.Clear();
+    out_.set_type(type);
+    out_.set_revision(revision);
+    out_revision_ = revision;
+  }
+
+  // Starts the next write (or Finish) if nothing is in flight. With
+  // allow_io, may read the store to produce it.
+  void Pump(bool allow_io) {
+    for (;;) {
+      enum class Step { kWrite, kFinish, kSnapshotPage, kCatchUp } step;
+      grpc::Status finish_status;
+      {
+        absl::MutexLock lock(&mu_);
+        if (busy_ || finished_) return;
+        if (shutting_down_ && !finish_status_) {
+          finish_status_ = grpc::Status(
+              grpc::StatusCode::UNAVAILABLE,
+              absl::StrCat("server is shutting down; last revision delivered: ",
+                           delivered_, "; resume with start_revision ",
+                           delivered_ + 1));
+        }
+        if (finish_status_) {
+          finished_ = true;
+          finish_status = *finish_status_;
+          step = Step::kFinish;
+        } else if (synced_pending_) {
+          synced_pending_ = false;
+          BuildMarkerLocked(v1::WatchResponse::TYPE_SYNCED, through_);
+          step = Step::kWrite;
+        } else if (!queue_.empty()) {
+          BuildEventsLocked();
+          step = Step::kWrite;
+        } else if (phase_ == Phase::kSnapshot || phase_ == Phase::kCatchUp) {
+          if (!allow_io) return;
+          step = phase_ == Phase::kSnapshot ? Step::kSnapshotPage
+                                            : Step::kCatchUp;
+        } else if (progress_due_) {
+          progress_due_ = false;
+          BuildMarkerLocked(v1::WatchResponse::TYPE_PROGRESS, through_);
+          step = Step::kWrite;
+        } else {
+          return;
+        }
+        if (step != Step::kFinish) busy_ = true;
+      }
+      switch (step) {
+        case Step::kFinish:
+          Finish(finish_status);
+          return;
+        case Step::kWrite:
+          StartWrite(&out_);
+          return;
+        case Step::kSnapshotPage:
+        case Step::kCatchUp:
+          if (step == Step::kSnapshotPage ? SnapshotStep() : CatchUpStep()) {
+            StartWrite(&out_);
+            return;
+          }
+          break;
+      }
+      absl::MutexLock lock(&mu_);
+      busy_ = false;
+    }
+  }
+
+  // One page of the snapshot. Returns true if out_ holds a message to write.
+  bool SnapshotStep() {
+    storage::ListQuery query;
+    query.page_size = kSnapshotPageSize;
+    query.page_token = snapshot_token_;
+    auto page = store_.List(query);
+    absl::MutexLock lock(&mu_);
+    if (!page.ok()) {
+      finish_status_ = ToGrpcStatus(page.status());
+      return false;
+    }
+    snapshot_token_ = page->next_page_token;
+    if (snapshot_token_.empty()) {
+      phase_ = Phase::kCatchUp;
+      through_ = page->revision;
+      synced_pending_ = true;
+    }
+    out_.Clear();
+    out_.set_type(v1::WatchResponse::TYPE_SNAPSHOT);
+    out_.set_revision(page->revision);
+    for (auto& entity : page->entities) {
+      if (filter_.MatchesEntity(entity)) *out_.add_snapshot() = std::move(entity);
+    }
+    out_revision_ = delivered_;  // a snapshot page completes no revision
+    return out_.snapshot_size() > 0;
+  }
+
+  // One chunk of the change log. Returns true if out_ holds a message.
+  bool CatchUpStep() {
+    uint64_t from;
+    {
+      absl::MutexLock lock(&mu_);
+      from = through_ + 1;
+    }
+    auto read = store_.ReadChanges(from, kCatchUpChunk);
+    uint64_t through;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!read.ok()) {
+        finish_status_ = ToGrpcStatus(read.status());
+        return false;
+      }
+      for (const auto& set : read->sets) {
+        QueueLocked(std::make_shared<const v1::ChangeSet>(set));
+      }
+      through = through_;
+    }
+    if (read->sets.size() < kCatchUpChunk) {
+      // At the end of the log: rejoin the live path if nothing was
+      // dispatched past `through` meanwhile (else the next chunk has it).
+      hub_.TryGoLive(through, [this] {
+        absl::MutexLock lock(&mu_);
+        phase_ = Phase::kLive;
+      });
+    }
+    absl::MutexLock lock(&mu_);
+    if (!queue_.empty()) {
+      BuildEventsLocked();
+    } else if (phase_ == Phase::kLive ||
+               ++chunks_without_output_ < kChunksPerProgress) {
+      return false;
+    } else {
+      BuildMarkerLocked(v1::WatchResponse::TYPE_PROGRESS, through_);
+    }
+    chunks_without_output_ = 0;
+    return true;
+  }
+
+  ChangeHub& hub_;
+  storage::Store& store_;
+  const v1::WatchRequest request_;
+  SubscriptionFilter filter_;
+
+  absl::Mutex mu_;
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kCatchUp;
+  uint64_t through_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool progress_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool synced_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
+  uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+  int chunks_without_output_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string snapshot_token_;  // used only by the busy_ holder
+  // The message being written; owned by the busy_ holder until OnWriteDone.
+  v1::WatchResponse out_;
+  uint64_t out_revision_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
 }  // namespace
 
 grpc::ServerWriteReactor<v1::WatchResponse>* StartWatch(
-    ChangeHub&, grpc::CallbackServerContext*, const v1::WatchRequest*) {
-  return new Unimplemented();
+    ChangeHub& hub, grpc::CallbackServerContext* context,
+    const v1::WatchRequest* request) {
+  auto* stream = new WatchStream(hub, *request);
+  stream->Begin();
+  return stream;
 }
 
 }  // namespace atlas::services

@@ -1,6 +1,7 @@
 #pragma once
 
-// The server side of one Watch call (a ServerWriteReactor).
+// The server side of one Watch call: a ServerWriteReactor that is also a
+// ChangeHub Subscription.
 
 #include <grpcpp/support/server_callback.h>
 

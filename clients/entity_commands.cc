@@ -1,0 +1,138 @@
+#include "clients/entity_commands.h"
+
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/output_format.h"
+
+namespace atlas::client {
+namespace {
+
+using atlas::v1::Entity;
+
+absl::Status PrintEntities(const std::vector<Entity>& entities, bool history,
+                           CommandContext& context) {
+  if (context.format() == OutputFormat::kTable) {
+    return context.Print(history ? HistoryTable(entities)
+                                 : EntityTable(entities));
+  }
+  std::vector<const google::protobuf::Message*> messages;
+  messages.reserve(entities.size());
+  for (const Entity& entity : entities) messages.push_back(&entity);
+  absl::StatusOr<std::string> text =
+      FormatMessageList(messages, context.format());
+  if (!text.ok()) return text.status();
+  return context.Print(*text);
+}
+
+// Guards against a server handing out the same page token twice.
+absl::Status CheckNextPage(const std::string& token,
+                           std::set<std::string>* seen) {
+  if (!seen->insert(token).second) {
+    return absl::InternalError(
+        "server returned a page token twice; stopping the listing");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunGet(const GetOptions& options, CommandContext& context) {
+  atlas::v1::GetEntityRequest request;
+  request.set_name(options.name);
+  request.set_revision(options.revision);
+  atlas::v1::GetEntityResponse response;
+  grpc::ClientContext call;
+  context.Prepare(&call, /*with_deadline=*/true);
+  const grpc::Status status = context.stub().GetEntity(&call, request, &response);
+  if (!status.ok()) return context.Fail(status);
+  if (context.format() == OutputFormat::kTable) {
+    return context.Print(EntityTable({response.entity()}));
+  }
+  absl::StatusOr<std::string> text =
+      FormatMessage(response.entity(), context.format());
+  if (!text.ok()) return text.status();
+  return context.Print(*text);
+}
+
+absl::Status RunList(const ListOptions& options, CommandContext& context) {
+  atlas::v1::ListEntitiesRequest request;
+  request.set_kind(options.kind);
+  request.set_topic(options.topic);
+  request.set_link(options.link);
+  request.set_page_size(options.page_size);
+  std::vector<Entity> entities;
+  std::set<std::string> tokens;
+  do {
+    atlas::v1::ListEntitiesResponse response;
+    grpc::ClientContext call;
+    context.Prepare(&call, /*with_deadline=*/true);
+    const grpc::Status status =
+        context.stub().ListEntities(&call, request, &response);
+    if (!status.ok()) return context.Fail(status);
+    for (Entity& entity : *response.mutable_entities()) {
+      entities.push_back(std::move(entity));
+    }
+    request.set_page_token(response.next_page_token());
+    if (!request.page_token().empty()) {
+      if (absl::Status s = CheckNextPage(request.page_token(), &tokens);
+          !s.ok()) {
+        return s;
+      }
+    }
+  } while (!request.page_token().empty());
+  return PrintEntities(entities, /*history=*/false, context);
+}
+
+absl::Status RunHistory(const HistoryOptions& options,
+                        CommandContext& context) {
+  atlas::v1::ListEntityHistoryRequest request;
+  request.set_name(options.name);
+  request.set_page_size(options.page_size);
+  std::vector<Entity> versions;
+  std::set<std::string> tokens;
+  do {
+    atlas::v1::ListEntityHistoryResponse response;
+    grpc::ClientContext call;
+    context.Prepare(&call, /*with_deadline=*/true);
+    const grpc::Status status =
+        context.stub().ListEntityHistory(&call, request, &response);
+    if (!status.ok()) return context.Fail(status);
+    for (Entity& entity : *response.mutable_versions()) {
+      versions.push_back(std::move(entity));
+    }
+    request.set_page_token(response.next_page_token());
+    if (!request.page_token().empty()) {
+      if (absl::Status s = CheckNextPage(request.page_token(), &tokens);
+          !s.ok()) {
+        return s;
+      }
+    }
+  } while (!request.page_token().empty());
+  return PrintEntities(versions, /*history=*/true, context);
+}
+
+absl::Status RunDelete(const DeleteOptions& options, CommandContext& context) {
+  atlas::v1::DeleteEntityRequest request;
+  request.set_name(options.name);
+  request.set_etag(options.etag);
+  request.set_allow_missing(options.allow_missing);
+  atlas::v1::WriteEntityResponse response;
+  grpc::ClientContext call;
+  context.Prepare(&call, /*with_deadline=*/true);
+  const grpc::Status status =
+      context.stub().DeleteEntity(&call, request, &response);
+  if (!status.ok()) return context.Fail(status);
+  if (context.format() == OutputFormat::kTable) {
+    const bool deleted = !response.entity().name().empty();
+    return context.Print(absl::StrCat(
+        options.name, deleted ? " deleted\n" : " not found (nothing deleted)\n"));
+  }
+  absl::StatusOr<std::string> text =
+      FormatMessage(response.entity(), context.format());
+  if (!text.ok()) return text.status();
+  return context.Print(*text);
+}
+
+}  // namespace atlas::client

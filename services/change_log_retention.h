@@ -1,0 +1,45 @@
+#pragma once
+
+// Bounds the change log to the most recent revisions: every interval a
+// background thread drops change-log entries older than the newest
+// `keep_revisions` revisions. Entities and their history are not touched.
+
+#include <cstdint>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "storage/store.h"
+
+namespace atlas::services {
+
+class ChangeLogRetention {
+ public:
+  // keep_revisions 0 keeps everything (Start() then runs no thread).
+  ChangeLogRetention(storage::Store& store, uint64_t keep_revisions,
+                     absl::Duration interval);
+  ~ChangeLogRetention();  // Stops the thread.
+  ChangeLogRetention(const ChangeLogRetention&) = delete;
+  ChangeLogRetention& operator=(const ChangeLogRetention&) = delete;
+
+  void Start();
+  // Idempotent; returns once the thread has exited.
+  void Stop();
+
+  // One pass: compacts the change log to keep the newest `keep_revisions`.
+  absl::Status EnforceOnce();
+
+ private:
+  void Run();
+
+  storage::Store& store_;
+  const uint64_t keep_revisions_;
+  const absl::Duration interval_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace atlas::services
