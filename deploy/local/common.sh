@@ -1,0 +1,38 @@
+# Shared by run.sh and test.sh: install what is missing, then build.
+# Source it; it sets ATLAS_ROOT and BUILD_DIR.
+
+set -euo pipefail
+ATLAS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${ATLAS_BUILD_DIR:-$ATLAS_ROOT/build}
+
+ATLAS_PACKAGES=(
+  g++ cmake ninja-build ccache pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev librocksdb-dev libyaml-cpp-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-grpcio python3-grpc-tools python3-yaml
+)
+
+ensure_packages() {
+  local missing=()
+  for pkg in "${ATLAS_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "atlas: installing ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+# build [extra cmake args...]: configure once, then incremental builds.
+build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S "$ATLAS_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+  fi
+  cmake --build "$BUILD_DIR" -j "${ATLAS_JOBS:-2}" >&2
+}
