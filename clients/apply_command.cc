@@ -49,8 +49,8 @@ class Progress {
   }
   void Finish() {
     if (enabled_) {
-      context_.err() << "\r\033[K" << verb_ << " " << total_
-                     << " documents in " << batches_ << " batches\n"
+      context_.err() << "\r\033[K" << verb_ << " " << total_ << " documents in "
+                     << batches_ << " batches\n"
                      << std::flush;
     }
   }
@@ -184,11 +184,11 @@ absl::Status RunApply(const ApplyOptions& options, CommandContext& context) {
       const std::string where = LocateInBatch(status.error_message(), batch);
       if (!where.empty()) absl::StrAppend(&message, " (", where, ")");
       if (batches > 1) {
-        absl::StrAppend(&message, " [batch ", b + 1, " of ", batches,
-                        ", documents ", begin + 1, "-", end, ", failed; ",
-                        b == 0 ? "nothing was applied"
-                               : "earlier batches were applied",
-                        "]");
+        absl::StrAppend(
+            &message, " [batch ", b + 1, " of ", batches, ", documents ",
+            begin + 1, "-", end, ", failed; ",
+            b == 0 ? "nothing was applied" : "earlier batches were applied",
+            "]");
       }
       return absl::Status(failure.code(), message);
     }

@@ -39,29 +39,36 @@ struct CommandLine {
 void DefineGlobalFlags(CommandLine& cl) {
   cl.app.require_subcommand(1);
   cl.app.fallthrough();  // global flags may follow the verb
-  cl.app.add_option("-o,--output", cl.global.output,
-                    "Output format: table, json or yaml")
+  cl.app
+      .add_option("-o,--output", cl.global.output,
+                  "Output format: table, json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
-  cl.app.add_option("--server", cl.global.connection.server,
-                    "Server address host:port")
+  cl.app
+      .add_option("--server", cl.global.connection.server,
+                  "Server address host:port")
       ->envname("ATLAS_SERVER")
       ->capture_default_str();
-  cl.app.add_option("--timeout", cl.global.connection.timeout_seconds,
-                    "Deadline of each call in seconds (not for watch)")
+  cl.app
+      .add_option("--timeout", cl.global.connection.timeout_seconds,
+                  "Deadline of each call in seconds (not for watch)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cl.app.add_option("--token", cl.global.connection.token,
-                    "Bearer token sent as authorization metadata")
+  cl.app
+      .add_option("--token", cl.global.connection.token,
+                  "Bearer token sent as authorization metadata")
       ->envname("ATLAS_TOKEN");
-  cl.app.add_option("--ca", cl.global.connection.ca_file,
-                    "CA certificates (PEM) for TLS; enables TLS")
+  cl.app
+      .add_option("--ca", cl.global.connection.ca_file,
+                  "CA certificates (PEM) for TLS; enables TLS")
       ->check(CLI::ExistingFile);
-  cl.app.add_option("--cert", cl.global.connection.cert_file,
-                    "Client certificate (PEM) for mutual TLS")
+  cl.app
+      .add_option("--cert", cl.global.connection.cert_file,
+                  "Client certificate (PEM) for mutual TLS")
       ->check(CLI::ExistingFile);
-  cl.app.add_option("--key", cl.global.connection.key_file,
-                    "Client private key (PEM) for mutual TLS")
+  cl.app
+      .add_option("--key", cl.global.connection.key_file,
+                  "Client private key (PEM) for mutual TLS")
       ->check(CLI::ExistingFile);
 }
 
@@ -91,8 +98,9 @@ void DefineReadVerbs(CommandLine& cl) {
   CLI::App* history =
       cl.app.add_subcommand("history", "Print every version of one entity");
   history->add_option("NAME", cl.history.name, "Resource name")->required();
-  history->add_option("--page-size", cl.history.page_size,
-                      "Versions per call (server default if 0)")
+  history
+      ->add_option("--page-size", cl.history.page_size,
+                   "Versions per call (server default if 0)")
       ->check(CLI::Range(0, 1000));
   history->final_callback([&cl] {
     cl.run = [&cl](CommandContext& c) { return RunHistory(cl.history, c); };
@@ -108,8 +116,9 @@ void DefineWriteVerbs(CommandLine& cl) {
                    "repeatable")
       ->required()
       ->allow_extra_args(false);
-  apply->add_option("--batch-size", cl.apply.batch_size,
-                    "Documents per atomic call when there are more")
+  apply
+      ->add_option("--batch-size", cl.apply.batch_size,
+                   "Documents per atomic call when there are more")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   apply->add_flag("--force", cl.apply.force,
@@ -125,8 +134,8 @@ void DefineWriteVerbs(CommandLine& cl) {
     cl.run = [&cl](CommandContext& c) { return RunApply(cl.apply, c); };
   });
 
-  CLI::App* del = cl.app.add_subcommand(
-      "delete", "Delete an entity (its history is kept)");
+  CLI::App* del =
+      cl.app.add_subcommand("delete", "Delete an entity (its history is kept)");
   del->add_option("NAME", cl.del.name, "Resource name")->required();
   del->add_option("--etag", cl.del.etag,
                   "Delete only if the entity still has this etag");
@@ -161,14 +170,17 @@ void DefineWatch(CommandLine& cl) {
       ->allow_extra_args(false);
   watch->add_option("--kind", cl.watch_kinds, "Payload kind; repeatable (OR)")
       ->allow_extra_args(false);
-  watch->add_option("--prefix", cl.watch_prefixes,
-                    "Name prefix, e.g. documents/; repeatable (OR)")
+  watch
+      ->add_option("--prefix", cl.watch_prefixes,
+                   "Name prefix, e.g. documents/; repeatable (OR)")
       ->allow_extra_args(false);
-  watch->add_option("--link", cl.watch_links,
-                    "Resource name the entities link to; repeatable (OR)")
+  watch
+      ->add_option("--link", cl.watch_links,
+                   "Resource name the entities link to; repeatable (OR)")
       ->allow_extra_args(false);
-  watch->add_option("--type", cl.watch_types,
-                    "Change type: created, updated or deleted; repeatable")
+  watch
+      ->add_option("--type", cl.watch_types,
+                   "Change type: created, updated or deleted; repeatable")
       ->allow_extra_args(false)
       ->check(CLI::IsMember({"created", "updated", "deleted"}));
   watch->add_option("--from-revision", cl.watch.from_revision,

@@ -16,8 +16,8 @@ namespace atlas::client {
 namespace {
 
 absl::Status SystemError(const std::string& what, const std::string& path) {
-  return absl::UnavailableError(
-      absl::StrCat("checkpoint ", path, ": ", what, ": ", std::strerror(errno)));
+  return absl::UnavailableError(absl::StrCat("checkpoint ", path, ": ", what,
+                                             ": ", std::strerror(errno)));
 }
 
 // Closes a descriptor on every path out of WriteCheckpoint.
@@ -43,7 +43,8 @@ class FileDescriptor {
 
 }  // namespace
 
-absl::StatusOr<std::optional<uint64_t>> ReadCheckpoint(const std::string& path) {
+absl::StatusOr<std::optional<uint64_t>> ReadCheckpoint(
+    const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     if (error) {
@@ -70,8 +71,8 @@ absl::Status WriteCheckpoint(const std::string& path, uint64_t revision) {
   const std::string temporary = path + ".tmp";
   const std::string text = absl::StrCat(revision, "\n");
   {
-    FileDescriptor fd(
-        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    FileDescriptor fd(::open(temporary.c_str(),
+                             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) return SystemError("cannot create", temporary);
     size_t written = 0;
     while (written < text.size()) {
@@ -92,9 +93,11 @@ absl::Status WriteCheckpoint(const std::string& path, uint64_t revision) {
   // The rename itself is durable only once the directory is synced.
   std::string directory = std::filesystem::path(path).parent_path().string();
   if (directory.empty()) directory = ".";
-  FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileDescriptor dir(
+      ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return SystemError("cannot open directory", directory);
-  if (::fsync(dir.get()) != 0) return SystemError("cannot sync directory", directory);
+  if (::fsync(dir.get()) != 0)
+    return SystemError("cannot sync directory", directory);
   return absl::OkStatus();
 }
 

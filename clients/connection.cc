@@ -23,8 +23,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     }
     grpc::SslCredentialsOptions ssl;
     if (!options.ca_file.empty()) {
-      absl::StatusOr<std::string> ca =
-          documents::ReadTextFile(options.ca_file);
+      absl::StatusOr<std::string> ca = documents::ReadTextFile(options.ca_file);
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *std::move(ca);
     }

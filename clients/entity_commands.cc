@@ -45,7 +45,8 @@ absl::Status RunGet(const GetOptions& options, CommandContext& context) {
   atlas::v1::GetEntityResponse response;
   grpc::ClientContext call;
   context.Prepare(&call, /*with_deadline=*/true);
-  const grpc::Status status = context.stub().GetEntity(&call, request, &response);
+  const grpc::Status status =
+      context.stub().GetEntity(&call, request, &response);
   if (!status.ok()) return context.Fail(status);
   if (context.format() == OutputFormat::kTable) {
     return context.Print(EntityTable({response.entity()}));
@@ -126,8 +127,9 @@ absl::Status RunDelete(const DeleteOptions& options, CommandContext& context) {
   if (!status.ok()) return context.Fail(status);
   if (context.format() == OutputFormat::kTable) {
     const bool deleted = !response.entity().name().empty();
-    return context.Print(absl::StrCat(
-        options.name, deleted ? " deleted\n" : " not found (nothing deleted)\n"));
+    return context.Print(
+        absl::StrCat(options.name, deleted ? " deleted\n"
+                                           : " not found (nothing deleted)\n"));
   }
   absl::StatusOr<std::string> text =
       FormatMessage(response.entity(), context.format());

@@ -25,9 +25,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name) {
   if (name == "table") return OutputFormat::kTable;
   if (name == "json") return OutputFormat::kJson;
   if (name == "yaml") return OutputFormat::kYaml;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown output format \"", name,
-                   "\" (use table, json or yaml)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown output format \"", name, "\" (use table, json or yaml)"));
 }
 
 std::string EntityKind(const Entity& entity) {
@@ -83,8 +82,8 @@ absl::StatusOr<std::string> FormatMessageList(
     if (messages.empty()) return std::string("[]\n");
     out = "[\n";
     for (size_t i = 0; i < messages.size(); ++i) {
-      absl::StatusOr<std::string> json = documents::EncodeJson(
-          *messages[i], documents::JsonLayout::kPretty);
+      absl::StatusOr<std::string> json =
+          documents::EncodeJson(*messages[i], documents::JsonLayout::kPretty);
       if (!json.ok()) return json.status();
       json->pop_back();  // the newline; the separator follows
       absl::StrAppend(&out, *json, i + 1 < messages.size() ? ",\n" : "\n");
@@ -138,10 +137,9 @@ std::string WatchLines(const WatchResponse& response, size_t max_lines) {
   switch (response.type()) {
     case WatchResponse::TYPE_EVENTS:
       for (const auto& event : response.events()) {
-        std::string line =
-            absl::StrCat(event.change().revision(), " ",
-                         ChangeTypeWord(event.change().type()), " ",
-                         event.change().entity().name());
+        std::string line = absl::StrCat(event.change().revision(), " ",
+                                        ChangeTypeWord(event.change().type()),
+                                        " ", event.change().entity().name());
         if (event.left_filter()) line += " (left filter)";
         if (event.entered_filter()) line += " (entered filter)";
         add(std::move(line));

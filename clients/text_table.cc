@@ -13,9 +13,8 @@ bool IsContinuationByte(char c) {
 }  // namespace
 
 size_t DisplayWidth(const std::string& text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(),
-                    [](char c) { return !IsContinuationByte(c); }));
+  return static_cast<size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return !IsContinuationByte(c); }));
 }
 
 std::string Truncate(const std::string& text, size_t max_width) {

@@ -46,9 +46,9 @@ class WatchSession {
       const grpc::Status status = reader->Finish();
       if (!IsRetryable(status.error_code())) return context_.Fail(status);
       const Backoff::Delay delay = backoff.Next();
-      std::string reason =
-          status.ok() ? "server ended the stream"
-                      : std::string(context_.Fail(status).message());
+      std::string reason = status.ok()
+                               ? "server ended the stream"
+                               : std::string(context_.Fail(status).message());
       context_.err() << "atlasctl: watch: " << reason << "; reconnecting in "
                      << delay.count() << "ms" << std::endl;
       context_.Sleep(delay);
@@ -118,15 +118,16 @@ class WatchSession {
   uint64_t DropRepeatsAndTrim(WatchResponse* response) {
     auto* events = response->mutable_events();
     if (delivered_.has_value()) {
-      events->erase(
-          std::remove_if(events->begin(), events->end(),
-                         [&](const atlas::v1::WatchEvent& event) {
-                           return event.change().revision() <= *delivered_;
-                         }),
-          events->end());
+      events->erase(std::remove_if(events->begin(), events->end(),
+                                   [&](const atlas::v1::WatchEvent& event) {
+                                     return event.change().revision() <=
+                                            *delivered_;
+                                   }),
+                    events->end());
     }
     uint64_t reached = response->revision();
-    if (Remaining() > 0 && static_cast<uint64_t>(events->size()) > Remaining()) {
+    if (Remaining() > 0 &&
+        static_cast<uint64_t>(events->size()) > Remaining()) {
       const int keep = static_cast<int>(Remaining());
       // Changes of the first event cut off are not delivered yet.
       const uint64_t cut = events->Get(keep).change().revision();

@@ -84,8 +84,7 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
                                                       absl::string_view file) {
   std::vector<DecodedEntity> decoded;
   try {
-    const std::vector<YAML::Node> documents =
-        YAML::LoadAll(std::string(text));
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
     auto add = [&](const YAML::Node& node) -> absl::Status {
       const int index = static_cast<int>(decoded.size()) + 1;
       absl::StatusOr<Entity> entity = DecodeYamlDocument(node, file, index);
@@ -110,9 +109,9 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": malformed YAML: ", e.msg));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        Prefix(file, e.mark.line + 1, e.mark.column + 1, 0),
-        "malformed YAML: ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Prefix(file, e.mark.line + 1, e.mark.column + 1, 0),
+                     "malformed YAML: ", e.msg));
   }
   return decoded;
 }
@@ -137,9 +136,9 @@ absl::Status DiagnoseJson(const JsonSlice& slice, absl::string_view file,
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "malformed JSON: ", parser_error));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      prefix, "invalid ", Entity::descriptor()->full_name(), ": ",
-      parser_error));
+  return absl::InvalidArgumentError(
+      absl::StrCat(prefix, "invalid ", Entity::descriptor()->full_name(), ": ",
+                   parser_error));
 }
 
 absl::StatusOr<std::vector<DecodedEntity>> DecodeJson(absl::string_view text,
@@ -153,16 +152,18 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeJson(absl::string_view text,
   for (const JsonSlice& slice : *slices) {
     const int index = static_cast<int>(decoded.size()) + 1;
     if (slice.text.empty() || slice.text[0] != '{') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Prefix(file, slice.line, slice.column, index),
-          "expected a JSON object (an entity), got ", slice.text.substr(0, 20)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Prefix(file, slice.line, slice.column, index),
+                       "expected a JSON object (an entity), got ",
+                       slice.text.substr(0, 20)));
     }
     Entity entity;
     if (absl::Status s = ParseJson(slice.text, &entity); !s.ok()) {
       return DiagnoseJson(slice, file, index, s.message());
     }
-    decoded.push_back(DecodedEntity{
-        DocumentOrigin{std::string(file), index, slice.line}, std::move(entity)});
+    decoded.push_back(
+        DecodedEntity{DocumentOrigin{std::string(file), index, slice.line},
+                      std::move(entity)});
   }
   return decoded;
 }
@@ -233,7 +234,8 @@ absl::StatusOr<std::string> EncodeJson(const google::protobuf::Message& message,
 
 absl::StatusOr<std::string> EncodeYaml(
     const google::protobuf::Message& message) {
-  absl::StatusOr<std::string> json = EncodeJson(message, JsonLayout::kSingleLine);
+  absl::StatusOr<std::string> json =
+      EncodeJson(message, JsonLayout::kSingleLine);
   if (!json.ok()) return json.status();
   try {
     YAML::Emitter out;

@@ -68,6 +68,7 @@ absl::StatusOr<std::string> EncodeJson(const google::protobuf::Message& message,
 
 // One YAML document (without a "---" line) ending with a newline. Strings
 // that YAML readers could take for numbers, booleans or null are quoted.
-absl::StatusOr<std::string> EncodeYaml(const google::protobuf::Message& message);
+absl::StatusOr<std::string> EncodeYaml(
+    const google::protobuf::Message& message);
 
 }  // namespace atlas::documents

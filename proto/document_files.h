@@ -25,6 +25,7 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 
 // Decodes every entity in the files ListDocumentFiles(path) names, in file
 // order then document order.
-absl::StatusOr<std::vector<DecodedEntity>> LoadEntities(const std::string& path);
+absl::StatusOr<std::vector<DecodedEntity>> LoadEntities(
+    const std::string& path);
 
 }  // namespace atlas::documents

@@ -32,6 +32,7 @@ struct JsonSlice {
 // structural problem (unbalanced brackets, text after the value, a document
 // that is neither an object nor an array) returns INVALID_ARGUMENT with
 // "LINE:COLUMN: malformed JSON: reason".
-absl::StatusOr<std::vector<JsonSlice>> SplitJsonDocuments(absl::string_view text);
+absl::StatusOr<std::vector<JsonSlice>> SplitJsonDocuments(
+    absl::string_view text);
 
 }  // namespace atlas::documents

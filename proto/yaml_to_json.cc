@@ -178,7 +178,8 @@ class Converter {
         json_.push_back('[');
         for (size_t i = 0; i < node.size(); ++i) {
           if (i > 0) json_.push_back(',');
-          if (absl::Status s = Untyped(node[i], absl::StrCat(path, "[", i, "]"));
+          if (absl::Status s =
+                  Untyped(node[i], absl::StrCat(path, "[", i, "]"));
               !s.ok()) {
             return s;
           }
@@ -283,9 +284,9 @@ class Converter {
       return absl::OkStatus();
     }
     if (!node.IsScalar()) {
-      return Error(node, path,
-                   absl::StrCat("expected a single value, got ",
-                                ShapeName(node)));
+      return Error(
+          node, path,
+          absl::StrCat("expected a single value, got ", ShapeName(node)));
     }
     const std::string& text = node.Scalar();
     switch (field.cpp_type()) {
@@ -295,9 +296,9 @@ class Converter {
       case FieldDescriptor::CPPTYPE_BOOL: {
         bool flag = false;
         if (!ParseBool(text, &flag)) {
-          return Error(node, path,
-                       absl::StrCat("expected true or false, got \"", text,
-                                    "\""));
+          return Error(
+              node, path,
+              absl::StrCat("expected true or false, got \"", text, "\""));
         }
         json_.append(flag ? "true" : "false");
         return absl::OkStatus();
@@ -387,19 +388,24 @@ class Converter {
 absl::StatusOr<std::string> YamlToJson(const YAML::Node& node,
                                        const Descriptor& type,
                                        const LocationPrefix& where) {
-  Converter converter(where);
-  if (absl::Status s = converter.Message(node, type, ""); !s.ok()) return s;
-  return converter.TakeJson();
+  try {
+    Converter converter(where);
+    if (absl::Status s = converter.Message(node, type, ""); !s.ok()) return s;
+    return converter.TakeJson();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(e.mark), "malformed YAML: ", e.msg));
+  }
 }
 
 bool PlainScalarIsNotString(absl::string_view text) {
   static const std::set<absl::string_view>* const kReserved =
       new std::set<absl::string_view>{
-          "",     "~",     "null", "Null",  "NULL",  "true", "True",
+          "",     "~",     "null",  "Null",  "NULL", "true", "True",
           "TRUE", "false", "False", "FALSE", "y",    "Y",    "yes",
-          "Yes",  "YES",   "n",    "N",     "no",    "No",   "NO",
-          "on",   "On",    "ON",   "off",   "Off",   "OFF",  ".inf",
-          ".Inf", ".INF",  ".nan", ".NaN",  ".NAN",  "<<",   "="};
+          "Yes",  "YES",   "n",     "N",     "no",   "No",   "NO",
+          "on",   "On",    "ON",    "off",   "Off",  "OFF",  ".inf",
+          ".Inf", ".INF",  ".nan",  ".NaN",  ".NAN", "<<",   "="};
   if (kReserved->count(text) > 0) return true;
   absl::string_view rest = text;
   if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {

@@ -40,24 +40,21 @@ grpc::ServerUnaryReactor* AtlasService::ListEntities(
 
 grpc::ServerUnaryReactor* AtlasService::CreateEntity(
     grpc::CallbackServerContext* context,
-    const v1::CreateEntityRequest* request,
-    v1::WriteEntityResponse* response) {
+    const v1::CreateEntityRequest* request, v1::WriteEntityResponse* response) {
   return Serve(context, response,
                [&] { return services::CreateEntity(store_, *request); });
 }
 
 grpc::ServerUnaryReactor* AtlasService::UpdateEntity(
     grpc::CallbackServerContext* context,
-    const v1::UpdateEntityRequest* request,
-    v1::WriteEntityResponse* response) {
+    const v1::UpdateEntityRequest* request, v1::WriteEntityResponse* response) {
   return Serve(context, response,
                [&] { return services::UpdateEntity(store_, *request); });
 }
 
 grpc::ServerUnaryReactor* AtlasService::DeleteEntity(
     grpc::CallbackServerContext* context,
-    const v1::DeleteEntityRequest* request,
-    v1::WriteEntityResponse* response) {
+    const v1::DeleteEntityRequest* request, v1::WriteEntityResponse* response) {
   return Serve(context, response,
                [&] { return services::DeleteEntity(store_, *request); });
 }
@@ -80,7 +77,8 @@ grpc::ServerUnaryReactor* AtlasService::ListEntityHistory(
 
 grpc::ServerWriteReactor<v1::WatchResponse>* AtlasService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
-  if (refusing_new_calls()) return new RefusedWatch(ToGrpcStatus(ShuttingDown()));
+  if (refusing_new_calls())
+    return new RefusedWatch(ToGrpcStatus(ShuttingDown()));
   return StartWatch(hub_, context, request);
 }
 

@@ -5,10 +5,10 @@
 // writes wait only for their group commit). Watch hands the call to a
 // ServerWriteReactor (services/watch_stream.h): no thread per stream.
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "atlas/v1/atlas_service.grpc.pb.h"

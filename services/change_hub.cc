@@ -17,7 +17,7 @@ ChangeHub::~ChangeHub() {
 
 void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
   auto shared = std::make_shared<const v1::ChangeSet>(change_set);
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   dispatched_through_ = std::max(dispatched_through_, change_set.revision());
   for (Subscription* subscription : subscriptions_) {
     subscription->OnChangeSet(shared);
@@ -25,7 +25,7 @@ void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
 }
 
 absl::Status ChangeHub::Register(Subscription* subscription) {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   if (shutting_down_) {
     return absl::UnavailableError("server is shutting down");
   }
@@ -34,36 +34,36 @@ absl::Status ChangeHub::Register(Subscription* subscription) {
 }
 
 void ChangeHub::Unregister(Subscription* subscription) {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   subscriptions_.erase(subscription);
 }
 
 bool ChangeHub::TryGoLive(uint64_t through,
                           const std::function<void()>& go_live) {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   if (through < dispatched_through_) return false;
   go_live();
   return true;
 }
 
 void ChangeHub::Shutdown() {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   shutting_down_ = true;
   for (Subscription* subscription : subscriptions_) subscription->OnShutdown();
 }
 
 bool ChangeHub::shutting_down() const {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   return shutting_down_;
 }
 
 size_t ChangeHub::subscription_count() const {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   return subscriptions_.size();
 }
 
 HubStats ChangeHub::Stats() const {
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   HubStats stats;
   stats.subscriptions = subscriptions_.size();
   for (Subscription* subscription : subscriptions_) {
@@ -81,7 +81,7 @@ void ChangeHub::TickLoop() {
                                            absl::Milliseconds(5), absl::Seconds(1));
   while (!stop_ticker_.WaitForNotificationWithTimeout(period)) {
     const absl::Time now = options_.now();
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     for (Subscription* subscription : subscriptions_) subscription->OnTick(now);
   }
 }

@@ -20,8 +20,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "common/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "storage/store.h"
 
@@ -95,12 +95,12 @@ class ChangeHub : public storage::CommitObserver {
 
   storage::Store& store_;
   const ChangeHubOptions options_;
-  mutable absl::Mutex mu_;
+  mutable atlas::Mutex mu_;
   absl::flat_hash_set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Notification stop_ticker_;
+  atlas::Notification stop_ticker_;
   std::thread ticker_;
 };
 

@@ -17,10 +17,7 @@ void ChangeLogRetention::Start() {
 }
 
 void ChangeLogRetention::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  stop_.Notify();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -32,15 +29,12 @@ absl::Status ChangeLogRetention::EnforceOnce() {
 }
 
 void ChangeLogRetention::Run() {
-  absl::MutexLock lock(&mu_);
-  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) {
-    mu_.Unlock();
+  while (!stop_.WaitForNotificationWithTimeout(interval_)) {
     absl::Status status = EnforceOnce();
     // A failed pass is retried at the next interval; nothing else waits on it.
     if (!status.ok()) {
       std::cerr << "atlas-server: change-log retention: " << status << "\n";
     }
-    mu_.Lock();
   }
 }
 

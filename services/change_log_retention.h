@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "storage/store.h"
 
 namespace atlas::services {
@@ -37,9 +36,8 @@ class ChangeLogRetention {
   storage::Store& store_;
   const uint64_t keep_revisions_;
   const absl::Duration interval_;
+  atlas::Notification stop_;
   std::thread thread_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace atlas::services

@@ -1,6 +1,5 @@
 #include "services/entity_writes.h"
 
-#include <optional>
 #include <utility>
 
 #include "services/request_validation.h"
@@ -33,7 +32,9 @@ absl::StatusOr<v1::WriteEntityResponse> CommitOne(storage::Store& store,
         "mutations[0]", "name");
   }
   v1::WriteEntityResponse response;
-  if (!result->results.empty()) {
+  // A delete of a missing entity (allow_missing) has no entity to return.
+  if (!result->results.empty() &&
+      !result->results.front().entity.name().empty()) {
     *response.mutable_entity() = std::move(result->results.front().entity);
   }
   response.set_revision(result->revision);
@@ -117,7 +118,8 @@ absl::StatusOr<v1::WriteEntityResponse> DeleteEntity(
     storage::Store& store, const v1::DeleteEntityRequest& request) {
   ATLAS_RETURN_IF_ERROR(ValidateDeleteEntity(request));
   Mutation mutation = Mutation::Delete(
-      request.name(), request.allow_missing() ? Expect::kAny : Expect::kMustExist);
+      request.name(),
+      request.allow_missing() ? Expect::kAny : Expect::kMustExist);
   mutation.expected_etag = request.etag();
   return CommitOne(store, std::move(mutation));
 }

@@ -4,16 +4,15 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iostream>
 #include <string>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "services/server.h"
 
 namespace {
@@ -144,7 +143,8 @@ int main(int argc, char** argv) {
   if (!flags.metrics_listen.empty()) {
     Log(flags, "--metrics_listen is not served yet; ignoring it");
   }
-  flags.config.progress_interval = absl::Milliseconds(flags.progress_interval_ms);
+  flags.config.progress_interval =
+      absl::Milliseconds(flags.progress_interval_ms);
   flags.config.shutdown_grace = absl::Milliseconds(flags.shutdown_grace_ms);
 
   // Block the shutdown signals before any thread starts, so every thread
@@ -160,17 +160,17 @@ int main(int argc, char** argv) {
     std::cerr << "atlas-server: " << server.status() << "\n";
     return 1;
   }
-  Log(flags, absl::StrCat("listening on ", (*server)->address(), ", data_dir ",
-                          flags.config.data_dir, ", revision ",
-                          (*server)->store().CurrentRevision(),
-                          (*server)->seed_result().seeded
-                              ? absl::StrCat(" (seeded ",
-                                             (*server)->seed_result().entities,
-                                             " entities from ",
-                                             flags.config.seed_dir, ")")
-                              : ""));
+  Log(flags,
+      absl::StrCat(
+          "listening on ", (*server)->address(), ", data_dir ",
+          flags.config.data_dir, ", revision ",
+          (*server)->store().CurrentRevision(),
+          (*server)->seed_result().seeded
+              ? absl::StrCat(" (seeded ", (*server)->seed_result().entities,
+                             " entities from ", flags.config.seed_dir, ")")
+              : ""));
 
-  absl::Notification stop;
+  atlas::Notification stop;
   int received = 0;
   std::thread signal_thread([&] {
     int signal = 0;
@@ -180,8 +180,9 @@ int main(int argc, char** argv) {
     stop.Notify();
   });
   stop.WaitForNotification();
-  Log(flags, absl::StrCat("received ", received == SIGTERM ? "SIGTERM" : "SIGINT",
-                          ", shutting down"));
+  Log(flags,
+      absl::StrCat("received ", received == SIGTERM ? "SIGTERM" : "SIGINT",
+                   ", shutting down"));
   (*server)->Shutdown();
   signal_thread.join();
   Log(flags, "stopped");

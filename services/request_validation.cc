@@ -12,9 +12,9 @@ namespace {
 
 absl::Status ValidatePageSize(int page_size, absl::string_view field) {
   if (page_size < 0 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", page_size, " is outside 0..", kMaxPageSize,
-        " (0 means the default of 100)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", page_size, " is outside 0..", kMaxPageSize,
+                     " (0 means the default of 100)"));
   }
   return absl::OkStatus();
 }
@@ -36,9 +36,9 @@ absl::Status ValidateListEntities(const v1::ListEntitiesRequest& request) {
     for (const std::string& kind : storage::AllKinds()) {
       absl::StrAppend(&known, known.empty() ? "" : ", ", kind);
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kind: \"", request.kind(), "\" is not a known kind (want one of ",
-        known, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: \"", request.kind(),
+                     "\" is not a known kind (want one of ", known, ")"));
   }
   if (!request.topic().empty() && !storage::IsSlug(request.topic())) {
     return absl::InvalidArgumentError(

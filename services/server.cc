@@ -1,9 +1,9 @@
 #include "services/server.h"
 
-#include <utility>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -52,18 +52,22 @@ absl::StatusOr<std::unique_ptr<AtlasServer>> AtlasServer::Start(
 
 absl::Status AtlasServer::Init(storage::StoreOptions store_options,
                                ChangeHubOptions hub_options) {
-  ATLAS_ASSIGN_OR_RETURN(store_, storage::Store::Open(std::move(store_options)));
+  ATLAS_ASSIGN_OR_RETURN(store_,
+                         storage::Store::Open(std::move(store_options)));
   hub_ = std::make_unique<ChangeHub>(*store_, std::move(hub_options));
   // Before the first commit (the seed), so the hub sees every revision.
   store_->SetCommitObserver(hub_.get());
   if (!config_.seed_dir.empty()) {
-    ATLAS_ASSIGN_OR_RETURN(seed_result_, SeedIfEmpty(*store_, config_.seed_dir));
+    ATLAS_ASSIGN_OR_RETURN(seed_result_,
+                           SeedIfEmpty(*store_, config_.seed_dir));
   }
   service_ = std::make_unique<AtlasService>(*store_, *hub_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // A second server on the same port must fail, not share its traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
                            &port_);
   builder.RegisterService(service_.get());
@@ -93,14 +97,14 @@ void AtlasServer::SetServing(bool serving) {
 }
 
 void AtlasServer::StopServing() {
-  absl::MutexLock lock(&shutdown_mu_);
+  atlas::MutexLock lock(&shutdown_mu_);
   if (shut_down_ || server_ == nullptr) return;
   SetServing(false);
   service_->RefuseNewCalls();
 }
 
 void AtlasServer::Shutdown(absl::Time deadline) {
-  absl::MutexLock lock(&shutdown_mu_);
+  atlas::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ != nullptr) {

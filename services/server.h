@@ -5,17 +5,17 @@
 // checking and server reflection, bounds the change log, and shuts down
 // gracefully.
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "services/atlas_service.h"
 #include "services/change_hub.h"
 #include "services/change_log_retention.h"
@@ -101,7 +101,7 @@ class AtlasServer {
   int port_ = 0;
   SeedResult seed_result_;
 
-  absl::Mutex shutdown_mu_;
+  atlas::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 

@@ -7,8 +7,8 @@
 
 namespace atlas::services {
 
-absl::Status RenameErrorField(const absl::Status& status, absl::string_view from,
-                              absl::string_view to) {
+absl::Status RenameErrorField(const absl::Status& status,
+                              absl::string_view from, absl::string_view to) {
   const absl::string_view message = status.message();
   if (status.ok() || !absl::StartsWith(message, from) ||
       message.size() == from.size()) {

@@ -1,9 +1,9 @@
 #include "services/update_mask.h"
 
+#include <google/protobuf/util/field_mask_util.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/util/field_mask_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -40,17 +40,19 @@ absl::Status ValidateUpdateMask(const FieldMask& mask) {
     if (path == kAllFields) {
       if (mask.paths_size() == 1) continue;
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ": \"*\" (replace everything) cannot be combined with other "
-                 "paths"));
+          field,
+          ": \"*\" (replace everything) cannot be combined with other "
+          "paths"));
     }
-    if (!FieldMaskUtil::IsValidPath<v1::Entity>(path)) {
+    if (path.empty() || !FieldMaskUtil::IsValidPath<v1::Entity>(path)) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": \"", path,
           "\" is not a field path of atlas.v1.Entity (e.g. \"topics\", "
           "\"title\", \"agreement.summary\"; repeated fields only as a "
           "whole)"));
     }
-    const absl::string_view top = absl::string_view(path).substr(0, path.find('.'));
+    const absl::string_view top =
+        absl::string_view(path).substr(0, path.find('.'));
     if (IsOutputOnly(top)) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": \"", path, "\" is output only and set by the server"));

@@ -40,7 +40,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     absl::Status status = Setup();
     if (!status.ok()) {
       {
-        absl::MutexLock lock(&mu_);
+        atlas::MutexLock lock(&mu_);
         finished_ = true;
       }
       Finish(ToGrpcStatus(status));
@@ -51,7 +51,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnWriteDone(bool ok) override {
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       busy_ = false;
       if (ok) {
         delivered_ = out_revision_;
@@ -66,7 +66,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnCancel() override {
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       if (!finish_status_) {
         finish_status_ =
             grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
@@ -83,7 +83,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   // Subscription: called with the hub lock held.
   void OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) override {
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       if (phase_ != Phase::kLive || finished_) return;
       if (set->revision() <= through_) return;  // already handled
       if (set->revision() != through_ + 1 ||
@@ -102,7 +102,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnTick(absl::Time now) override {
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       if (phase_ != Phase::kLive || busy_ || finished_ || !queue_.empty() ||
           now - last_write_ < hub_.options().progress_interval) {
         return;
@@ -114,14 +114,14 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnShutdown() override {
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       shutting_down_ = true;
     }
     Pump(/*allow_io=*/false);
   }
 
   SubscriptionStats Stats() override {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     return {queue_.size(), phase_ != Phase::kLive};
   }
 
@@ -152,7 +152,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
           " is no longer retained; the oldest retained revision is ", oldest));
     }
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       last_write_ = hub_.options().now();
       if (request_.snapshot()) {
         phase_ = Phase::kSnapshot;
@@ -161,6 +161,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
         through_ = request_.start_revision() != 0
                        ? request_.start_revision() - 1
                        : store_.CurrentRevision();
+        // Tell a "now" subscriber at once where it starts, so it can resume
+        // from there even if the stream breaks before anything matches.
+        progress_due_ = request_.start_revision() == 0;
       }
     }
     // Registered before reading anything, so no live change set is missed.
@@ -221,7 +224,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       enum class Step { kWrite, kFinish, kSnapshotPage, kCatchUp } step;
       grpc::Status finish_status;
       {
-        absl::MutexLock lock(&mu_);
+        atlas::MutexLock lock(&mu_);
         if (busy_ || finished_) return;
         if (shutting_down_ && !finish_status_) {
           finish_status_ = grpc::Status(
@@ -269,7 +272,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
           }
           break;
       }
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       busy_ = false;
     }
   }
@@ -280,7 +283,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     query.page_size = kSnapshotPageSize;
     query.page_token = snapshot_token_;
     auto page = store_.List(query);
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     if (!page.ok()) {
       finish_status_ = ToGrpcStatus(page.status());
       return false;
@@ -305,13 +308,13 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool CatchUpStep() {
     uint64_t from;
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       from = through_ + 1;
     }
     auto read = store_.ReadChanges(from, kCatchUpChunk);
     uint64_t through;
     {
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       if (!read.ok()) {
         finish_status_ = ToGrpcStatus(read.status());
         return false;
@@ -325,11 +328,11 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       // At the end of the log: rejoin the live path if nothing was
       // dispatched past `through` meanwhile (else the next chunk has it).
       hub_.TryGoLive(through, [this] {
-        absl::MutexLock lock(&mu_);
+        atlas::MutexLock lock(&mu_);
         phase_ = Phase::kLive;
       });
     }
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     if (!queue_.empty()) {
       BuildEventsLocked();
     } else if (phase_ == Phase::kLive ||
@@ -347,7 +350,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   const v1::WatchRequest request_;
   SubscriptionFilter filter_;
 
-  absl::Mutex mu_;
+  atlas::Mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kCatchUp;
   uint64_t through_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

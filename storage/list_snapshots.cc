@@ -32,7 +32,7 @@ absl::StatusOr<Store::ListSnapshots::Listing> Store::ListSnapshots::Begin() {
     return FromRocks(status, "reading revision");
   }
   const absl::Time now = now_();
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   ExpireLocked(now);
   auto [it, inserted] = by_revision_.try_emplace(revision, Entry{snapshot, now});
   it->second.last_used = now;
@@ -54,7 +54,7 @@ absl::StatusOr<Store::ListSnapshots::Listing> Store::ListSnapshots::Begin() {
 std::shared_ptr<const rocksdb::Snapshot> Store::ListSnapshots::Find(
     uint64_t revision) {
   const absl::Time now = now_();
-  absl::MutexLock lock(&mu_);
+  atlas::MutexLock lock(&mu_);
   ExpireLocked(now);
   auto it = by_revision_.find(revision);
   if (it == by_revision_.end()) return nullptr;

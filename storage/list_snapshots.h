@@ -11,7 +11,7 @@
 
 #include <rocksdb/db.h>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "storage/store.h"
 
@@ -45,7 +45,7 @@ class Store::ListSnapshots {
   const absl::Duration ttl_;
   const size_t max_count_;
   const std::function<absl::Time()> now_;
-  absl::Mutex mu_;
+  atlas::Mutex mu_;
   std::map<uint64_t, Entry> by_revision_ ABSL_GUARDED_BY(mu_);
 };
 

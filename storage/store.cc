@@ -19,6 +19,10 @@ rocksdb::ColumnFamilyOptions PointLookupOptions() {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A whole-key bloom filter in the memtable too: every put of a new name
+  // looks the name up first, and most such lookups miss.
+  options.memtable_prefix_bloom_size_ratio = 0.02;
+  options.memtable_whole_key_filtering = true;
   return options;
 }
 
@@ -118,7 +122,7 @@ absl::Status Store::Init() {
     return FromRocks(status, "reading oldest revision");
   }
   {
-    absl::MutexLock lock(&revision_mu_);
+    atlas::MutexLock lock(&revision_mu_);
     revision_ = revision;
     oldest_ = oldest;
   }
@@ -129,26 +133,26 @@ absl::Status Store::Init() {
 }
 
 uint64_t Store::CurrentRevision() const {
-  absl::MutexLock lock(&revision_mu_);
+  atlas::MutexLock lock(&revision_mu_);
   return revision_;
 }
 
 uint64_t Store::OldestRevision() const {
-  absl::MutexLock lock(&revision_mu_);
+  atlas::MutexLock lock(&revision_mu_);
   return oldest_;
 }
 
 void Store::SetCommitObserver(CommitObserver* observer) {
-  absl::MutexLock lock(&queue_mu_);
+  atlas::MutexLock lock(&queue_mu_);
   observer_ = observer;
 }
 
 absl::Status Store::CompactChangeLog(uint64_t new_oldest) {
   // Serialized with commits so the floor never passes a revision being made.
-  absl::MutexLock lock(&compaction_mu_);
+  atlas::MutexLock lock(&compaction_mu_);
   uint64_t current, oldest;
   {
-    absl::MutexLock revision_lock(&revision_mu_);
+    atlas::MutexLock revision_lock(&revision_mu_);
     current = revision_;
     oldest = oldest_;
   }
@@ -163,7 +167,7 @@ absl::Status Store::CompactChangeLog(uint64_t new_oldest) {
   write.sync = options_.sync_writes;
   ATLAS_RETURN_IF_ERROR(
       FromRocks(handles_->db->Write(write, &batch), "compacting change log"));
-  absl::MutexLock revision_lock(&revision_mu_);
+  atlas::MutexLock revision_lock(&revision_mu_);
   oldest_ = new_oldest;
   return absl::OkStatus();
 }

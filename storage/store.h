@@ -23,7 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "atlas/v1/change.pb.h"
 #include "atlas/v1/entity.pb.h"
@@ -194,17 +194,17 @@ class Store {
   std::unique_ptr<Handles> handles_;
   std::unique_ptr<ListSnapshots> list_snapshots_;
 
-  mutable absl::Mutex queue_mu_;
+  mutable atlas::Mutex queue_mu_;
   std::vector<PendingCommit*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Written only by the group leader; read by anyone.
-  mutable absl::Mutex revision_mu_;
+  mutable atlas::Mutex revision_mu_;
   uint64_t revision_ ABSL_GUARDED_BY(revision_mu_) = 0;
   uint64_t oldest_ ABSL_GUARDED_BY(revision_mu_) = 1;
   CommitObserver* observer_ ABSL_GUARDED_BY(queue_mu_) = nullptr;
   // Serializes change-log compactions.
-  absl::Mutex compaction_mu_;
+  atlas::Mutex compaction_mu_;
 };
 
 }  // namespace atlas::storage

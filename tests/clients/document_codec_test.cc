@@ -193,10 +193,10 @@ TEST(DecodeEntitiesTest, WrongTypesAreReported) {
   EXPECT_EQ(DecodeError("name: facts/x\nfact:\n  value: lots\n", "f.yaml"),
             "f.yaml:3:10: document 1: field \"fact.value\": expected a "
             "number, got \"lots\"");
-  EXPECT_EQ(DecodeError("name: agreements/x\nagreement: {status: DONE}\n",
-                        "a.yaml"),
-            "a.yaml:2:21: document 1: field \"agreement.status\": no value "
-            "\"DONE\" in enum atlas.v1.InstrumentStatus");
+  EXPECT_EQ(
+      DecodeError("name: agreements/x\nagreement: {status: DONE}\n", "a.yaml"),
+      "a.yaml:2:21: document 1: field \"agreement.status\": no value "
+      "\"DONE\" in enum atlas.v1.InstrumentStatus");
   EXPECT_EQ(DecodeError("name: agreements/x\nagreement: [1]\n", "a.yaml"),
             "a.yaml:2:12: document 1: field \"agreement\": expected a mapping "
             "(atlas.v1.Agreement), got a list");
@@ -204,8 +204,7 @@ TEST(DecodeEntitiesTest, WrongTypesAreReported) {
             "b.yaml:3:1: document 1: fields \"member\" and \"body\" are both "
             "set; only one of \"payload\" may be");
   // JSON keeps Protobuf's own type rules: a number is not a string.
-  const std::string json_error =
-      DecodeError("{\"name\": 5}", "n.json");
+  const std::string json_error = DecodeError("{\"name\": 5}", "n.json");
   EXPECT_NE(json_error.find("n.json:1:1: document 1: invalid atlas.v1.Entity"),
             std::string::npos)
       << json_error;
@@ -214,9 +213,9 @@ TEST(DecodeEntitiesTest, WrongTypesAreReported) {
 TEST(DecodeEntitiesTest, BadTimestampIsReportedByTheJsonParser) {
   const std::string message = DecodeError(
       "name: members/eu\ncreate_time: yesterday\nmember: {}\n", "ts.yaml");
-  EXPECT_EQ(message.rfind("ts.yaml:1:1: document 1: invalid atlas.v1.Entity: ",
-                          0),
-            0u)
+  EXPECT_EQ(
+      message.rfind("ts.yaml:1:1: document 1: invalid atlas.v1.Entity: ", 0),
+      0u)
       << message;
   EXPECT_NE(message.find("yesterday"), std::string::npos) << message;
 }
@@ -240,8 +239,9 @@ TEST(DecodeEntitiesTest, MalformedJsonNamesLine) {
       DecodeError("[{\"name\" \"members/eu\"}]", "bad.json");
   EXPECT_EQ(message.rfind("bad.json:1:2: document 1: malformed JSON: ", 0), 0u)
       << message;
-  EXPECT_EQ(DecodeError("[1]", "n.json"),
-            "n.json:1:2: document 1: expected a JSON object (an entity), got 1");
+  EXPECT_EQ(
+      DecodeError("[1]", "n.json"),
+      "n.json:1:2: document 1: expected a JSON object (an entity), got 1");
 }
 
 Entity RichEntity() {
@@ -291,7 +291,8 @@ void ExpectRoundTrip(const Entity& entity, const std::string& text,
   MessageDifferencer differencer;
   differencer.ReportDifferencesToString(&difference);
   EXPECT_TRUE(differencer.Compare(entity, decoded[0].entity))
-      << difference << "\n" << text;
+      << difference << "\n"
+      << text;
 }
 
 TEST(EncodeTest, YamlRoundTripsARichEntity) {
@@ -316,7 +317,8 @@ TEST(EncodeTest, YamlRoundTripsNumbersAndEnums) {
   agreement.set_name("agreements/ita");
   agreement.mutable_agreement()->set_instrument_type(
       atlas::v1::INSTRUMENT_TYPE_PLURILATERAL_AGREEMENT);
-  agreement.mutable_agreement()->set_status(atlas::v1::INSTRUMENT_STATUS_IN_FORCE);
+  agreement.mutable_agreement()->set_status(
+      atlas::v1::INSTRUMENT_STATUS_IN_FORCE);
   Entity process;
   process.set_name("processes/jsi");
   auto* count = process.mutable_process()->add_participants();
@@ -330,12 +332,89 @@ TEST(EncodeTest, YamlRoundTripsNumbersAndEnums) {
   }
 }
 
+TEST(EncodeTest, YamlRoundTripsTrickyStrings) {
+  const std::vector<std::string> strings = {"foo:",
+                                            "a #b",
+                                            "#a",
+                                            "- a",
+                                            "? a",
+                                            ": a",
+                                            "[a]",
+                                            "{a}",
+                                            "a, b",
+                                            "'q'",
+                                            "\"dq\"",
+                                            "*alias",
+                                            "&anchor",
+                                            "!tag",
+                                            "|",
+                                            ">",
+                                            "%",
+                                            "@",
+                                            "`",
+                                            " ",
+                                            "\t",
+                                            "a\n",
+                                            "\n",
+                                            "a\r\nb",
+                                            "\x7f",
+                                            "---",
+                                            "...",
+                                            "- ",
+                                            "null",
+                                            "Null",
+                                            "~",
+                                            "yes",
+                                            "off",
+                                            "y",
+                                            "0",
+                                            "-1",
+                                            "1e3",
+                                            ".5",
+                                            "0x10",
+                                            "0o7",
+                                            "+1",
+                                            "1_000",
+                                            "1:30",
+                                            "2024-01-01",
+                                            "true",
+                                            "NaN",
+                                            ".nan",
+                                            "-.inf",
+                                            "=",
+                                            "<<",
+                                            "\xC3\xA9",
+                                            "\xE6\x97\xA5\xE6\x9C\xAC",
+                                            "\xE2\x80\xA8",
+                                            "\xEF\xBB\xBF"
+                                            "bom",
+                                            "trailing space ",
+                                            "a: b: c",
+                                            "key: value\nnext: line",
+                                            "\\",
+                                            "tab\tinside",
+                                            "G/TBT/N/EU/850/Add.1",
+                                            "para. 3.7(b)(i), pp. 14-15"};
+  for (const std::string& text : strings) {
+    Entity entity;
+    entity.set_name("documents/x");
+    entity.set_title(text);
+    entity.add_topics(text);
+    entity.mutable_document()->add_references(text);
+    absl::StatusOr<std::string> yaml = EncodeYaml(entity);
+    ASSERT_TRUE(yaml.ok()) << yaml.status();
+    ExpectRoundTrip(entity, *yaml, "out.yaml");
+  }
+}
+
 TEST(EncodeTest, JsonRoundTripsARichEntity) {
   const Entity entity = RichEntity();
-  absl::StatusOr<std::string> line = EncodeJson(entity, JsonLayout::kSingleLine);
+  absl::StatusOr<std::string> line =
+      EncodeJson(entity, JsonLayout::kSingleLine);
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_EQ(line->find('\n'), std::string::npos);
-  EXPECT_NE(line->find("\"create_revision\":\"1\""), std::string::npos) << *line;
+  EXPECT_NE(line->find("\"create_revision\":\"1\""), std::string::npos)
+      << *line;
   ExpectRoundTrip(entity, *line, "out.json");
 
   absl::StatusOr<std::string> pretty = EncodeJson(entity, JsonLayout::kPretty);
@@ -352,7 +431,8 @@ TEST(EncodeTest, EncodesOtherMessages) {
   change.set_revision(7);
   change.set_type(atlas::v1::CHANGE_TYPE_UPDATED);
   change.mutable_entity()->set_name("members/eu");
-  absl::StatusOr<std::string> json = EncodeJson(change, JsonLayout::kSingleLine);
+  absl::StatusOr<std::string> json =
+      EncodeJson(change, JsonLayout::kSingleLine);
   ASSERT_TRUE(json.ok());
   EXPECT_EQ(*json,
             "{\"revision\":\"7\",\"type\":\"CHANGE_TYPE_UPDATED\","

@@ -12,8 +12,9 @@ namespace {
 TEST(DocumentFilesTest, ReadsADirectoryRecursivelyInPathOrder) {
   atlas::testing::TempDir dir;
   dir.Write("z.yml", "name: members/z\nmember: {}\n");
-  dir.Write("a/b.yaml",
-            "name: members/b1\nmember: {}\n---\nname: members/b2\nmember: {}\n");
+  dir.Write(
+      "a/b.yaml",
+      "name: members/b1\nmember: {}\n---\nname: members/b2\nmember: {}\n");
   dir.Write("a/c/d.json", "[{\"name\": \"members/d\", \"member\": {}}]");
   dir.Write("a/notes.txt", "not a document");
   dir.Write(".hidden.yaml", "this: is ignored");
@@ -42,7 +43,8 @@ TEST(DocumentFilesTest, ReadsADirectoryRecursivelyInPathOrder) {
 
 TEST(DocumentFilesTest, AFileIsReadWhateverItsExtension) {
   atlas::testing::TempDir dir;
-  const std::string file = dir.Write("entity.txt", "name: members/eu\nmember: {}\n");
+  const std::string file =
+      dir.Write("entity.txt", "name: members/eu\nmember: {}\n");
   absl::StatusOr<std::vector<DecodedEntity>> entities = LoadEntities(file);
   ASSERT_TRUE(entities.ok()) << entities.status();
   ASSERT_EQ(entities->size(), 1u);
@@ -52,10 +54,12 @@ TEST(DocumentFilesTest, AFileIsReadWhateverItsExtension) {
 TEST(DocumentFilesTest, ErrorsNameTheFile) {
   atlas::testing::TempDir dir;
   const std::string bad = dir.Write("sub/bad.yaml", "name: x\ntitel: y\n");
-  absl::StatusOr<std::vector<DecodedEntity>> entities = LoadEntities(dir.path());
+  absl::StatusOr<std::vector<DecodedEntity>> entities =
+      LoadEntities(dir.path());
   ASSERT_FALSE(entities.ok());
-  EXPECT_EQ(entities.status().message(),
-            bad + ":2:1: document 1: no such field \"titel\" in atlas.v1.Entity");
+  EXPECT_EQ(
+      entities.status().message(),
+      bad + ":2:1: document 1: no such field \"titel\" in atlas.v1.Entity");
 
   absl::StatusOr<std::vector<DecodedEntity>> missing =
       LoadEntities(dir.path() + "/nope.yaml");

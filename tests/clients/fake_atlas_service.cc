@@ -12,56 +12,57 @@ namespace atlas::testing {
 using atlas::v1::Entity;
 
 void FakeAtlasService::Put(const Entity& entity) {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   entities_[entity.name()] = entity;
   history_[entity.name()].push_back(entity);
 }
 
 void FakeAtlasService::AddWatchScript(WatchScript script) {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   watch_scripts_.push_back(std::move(script));
 }
 
 void FakeAtlasService::FailNextApply(grpc::Status status) {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   next_apply_failure_ = std::make_unique<grpc::Status>(std::move(status));
 }
 
 std::vector<atlas::v1::ApplyEntitiesRequest> FakeAtlasService::apply_requests()
     const {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   return apply_requests_;
 }
 
 std::vector<atlas::v1::ListEntitiesRequest> FakeAtlasService::list_requests()
     const {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   return list_requests_;
 }
 
 std::vector<atlas::v1::WatchRequest> FakeAtlasService::watch_requests() const {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   return watch_requests_;
 }
 
 std::string FakeAtlasService::last_authorization() const {
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   return last_authorization_;
 }
 
 void FakeAtlasService::RecordAuthorization(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find("authorization");
-  absl::MutexLock lock(&mutex_);
-  last_authorization_ =
-      it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  atlas::MutexLock lock(&mutex_);
+  last_authorization_ = it == metadata.end()
+                            ? ""
+                            : std::string(it->second.data(), it->second.size());
 }
 
 grpc::Status FakeAtlasService::GetEntity(
     grpc::ServerContext* context, const atlas::v1::GetEntityRequest* request,
     atlas::v1::GetEntityResponse* response) {
   RecordAuthorization(*context);
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   const auto it = entities_.find(request->name());
   if (it == entities_.end()) {
     return grpc::Status(
@@ -77,7 +78,7 @@ grpc::Status FakeAtlasService::ListEntities(
     grpc::ServerContext* context, const atlas::v1::ListEntitiesRequest* request,
     atlas::v1::ListEntitiesResponse* response) {
   RecordAuthorization(*context);
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   list_requests_.push_back(*request);
   const int page_size = request->page_size() > 0 ? request->page_size() : 2;
   auto it = entities_.upper_bound(request->page_token());
@@ -98,7 +99,7 @@ grpc::Status FakeAtlasService::ApplyEntities(
     const atlas::v1::ApplyEntitiesRequest* request,
     atlas::v1::ApplyEntitiesResponse* response) {
   RecordAuthorization(*context);
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   apply_requests_.push_back(*request);
   if (next_apply_failure_ != nullptr) {
     const grpc::Status failure = *next_apply_failure_;
@@ -144,7 +145,7 @@ grpc::Status FakeAtlasService::DeleteEntity(
     grpc::ServerContext* context, const atlas::v1::DeleteEntityRequest* request,
     atlas::v1::WriteEntityResponse* response) {
   RecordAuthorization(*context);
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   const auto it = entities_.find(request->name());
   if (it == entities_.end()) {
     if (request->allow_missing()) return grpc::Status::OK;
@@ -170,7 +171,7 @@ grpc::Status FakeAtlasService::ListEntityHistory(
     const atlas::v1::ListEntityHistoryRequest* request,
     atlas::v1::ListEntityHistoryResponse* response) {
   RecordAuthorization(*context);
-  absl::MutexLock lock(&mutex_);
+  atlas::MutexLock lock(&mutex_);
   const auto it = history_.find(request->name());
   if (it == history_.end()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such entity");
@@ -195,7 +196,7 @@ grpc::Status FakeAtlasService::Watch(
   RecordAuthorization(*context);
   WatchScript script;
   {
-    absl::MutexLock lock(&mutex_);
+    atlas::MutexLock lock(&mutex_);
     watch_requests_.push_back(*request);
     if (watch_scripts_.empty()) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no more scripts");

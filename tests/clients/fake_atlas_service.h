@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "atlas/v1/atlas_service.grpc.pb.h"
 #include "grpcpp/server.h"
 
@@ -65,7 +65,7 @@ class FakeAtlasService final : public atlas::v1::Atlas::Service {
   void RecordAuthorization(const grpc::ServerContext& context)
       ABSL_LOCKS_EXCLUDED(mutex_);
 
-  mutable absl::Mutex mutex_;
+  mutable atlas::Mutex mutex_;
   uint64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
   std::map<std::string, atlas::v1::Entity> entities_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::vector<atlas::v1::Entity>> history_

@@ -53,11 +53,11 @@ TEST(OutputFormatTest, EntityTableHasTheDocumentedColumns) {
   unset.set_name("members/eu");
   EXPECT_EQ(EntityTable({MakeEntity("agreements/tbt", "TBT Agreement"), unset}),
             "NAME             KIND        TITLE           TOPICS               "
-            "REVISION\n"
+            "  REVISION\n"
             "agreements/tbt   agreement   TBT Agreement   e-commerce,standards "
             "  12\n"
             "members/eu                                                        "
-            "-\n");
+            "  -\n");
   EXPECT_EQ(EntityKind(unset), "");
 }
 
@@ -130,10 +130,10 @@ TEST(OutputFormatTest, WatchLinesShowRevisionTypeAndName) {
 }
 
 TEST(RpcErrorTest, NamesTheCodeInWords) {
-  const absl::Status not_found = RpcError(
-      grpc::Status(grpc::StatusCode::NOT_FOUND,
-                   "entity \"agreements/nope\" does not exist"),
-      "127.0.0.1:50051", true);
+  const absl::Status not_found =
+      RpcError(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "entity \"agreements/nope\" does not exist"),
+               "127.0.0.1:50051", true);
   EXPECT_EQ(not_found.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(not_found.message(),
             "not found: entity \"agreements/nope\" does not exist");
@@ -155,8 +155,8 @@ TEST(BackoffTest, DoublesFrom100MsTo5s) {
   Backoff backoff;
   std::vector<int64_t> delays;
   for (int i = 0; i < 8; ++i) delays.push_back(backoff.Next().count());
-  EXPECT_EQ(delays, (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200,
-                                          5000, 5000}));
+  EXPECT_EQ(delays,
+            (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200, 5000, 5000}));
   backoff.Reset();
   EXPECT_EQ(backoff.Next().count(), 100);
 }

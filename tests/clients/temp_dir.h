@@ -31,7 +31,8 @@ class TempDir {
   const std::string& path() const { return path_; }
 
   // Writes `text` to `relative` (creating folders) and returns its path.
-  std::string Write(const std::string& relative, const std::string& text) const {
+  std::string Write(const std::string& relative,
+                    const std::string& text) const {
     const std::filesystem::path file = std::filesystem::path(path_) / relative;
     std::filesystem::create_directories(file.parent_path());
     std::ofstream(file) << text;

@@ -10,10 +10,11 @@ using grpc::StatusCode;
 class ApplyEntitiesTest : public ServiceTest {
  protected:
   std::vector<v1::Entity> Dataset() {
-    v1::Entity document = Document("g-tbt-56", "G/TBT/56", {"digital-standards"});
+    v1::Entity document =
+        Document("g-tbt-56", "G/TBT/56", {"digital-standards"});
     AddLink(document, "discussed_in", "agreements/tbt");
-    return {Topic("digital-standards"),
-            Agreement("tbt", {"digital-standards"}), document};
+    return {Topic("digital-standards"), Agreement("tbt", {"digital-standards"}),
+            document};
   }
 };
 
@@ -68,8 +69,8 @@ TEST_F(ApplyEntitiesTest, OneBadEntityWritesNothing) {
                         "entities[3].topics[0]: unknown topic"));
   EXPECT_EQ(Revision(), 0u);
   for (const v1::Entity& entity : entities) {
-    EXPECT_TRUE(HasStatus(calls_.Get(entity.name()).status,
-                          StatusCode::NOT_FOUND))
+    EXPECT_TRUE(
+        HasStatus(calls_.Get(entity.name()).status, StatusCode::NOT_FOUND))
         << entity.name();
   }
 }
@@ -80,8 +81,8 @@ TEST_F(ApplyEntitiesTest, StaleEtagAbortsTheWholeApply) {
   next[0].set_title("changed");
   next[1].mutable_agreement()->set_summary("changed");
   next[1].set_etag("stale");
-  EXPECT_TRUE(HasStatus(calls_.Apply(next).status, StatusCode::ABORTED,
-                        "entities[1]"));
+  EXPECT_TRUE(
+      HasStatus(calls_.Apply(next).status, StatusCode::ABORTED, "entities[1]"));
   EXPECT_EQ(Revision(), 1u);
   EXPECT_EQ(calls_.Get("topics/digital-standards").response.entity().title(),
             "digital-standards");
@@ -100,8 +101,8 @@ TEST_F(ApplyEntitiesTest, ValidateOnlyChecksButWritesNothing) {
   EXPECT_EQ(checked.response.results(1).entity().agreement().summary(),
             "a summary");
   EXPECT_EQ(Revision(), 0u);
-  EXPECT_TRUE(HasStatus(calls_.Get("agreements/tbt").status,
-                        StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      HasStatus(calls_.Get("agreements/tbt").status, StatusCode::NOT_FOUND));
 
   std::vector<v1::Entity> bad = Dataset();
   bad[2].clear_topics();

@@ -3,12 +3,12 @@
 // Terse blocking calls to atlas.v1.Atlas for tests, and a check of a
 // grpc::Status' code and message.
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
@@ -77,8 +77,8 @@ class AtlasCalls {
     request.set_allow_missing(allow_missing);
     return Call(&v1::Atlas::Stub::DeleteEntity, request);
   }
-  Reply<v1::ApplyEntitiesResponse> Apply(const std::vector<v1::Entity>& entities,
-                                         bool validate_only = false) {
+  Reply<v1::ApplyEntitiesResponse> Apply(
+      const std::vector<v1::Entity>& entities, bool validate_only = false) {
     v1::ApplyEntitiesRequest request;
     for (const v1::Entity& entity : entities) *request.add_entities() = entity;
     request.set_validate_only(validate_only);
@@ -97,8 +97,8 @@ class AtlasCalls {
   // Creates `entity`, failing the test on error; returns the stored version.
   v1::Entity MustCreate(const v1::Entity& entity) {
     auto reply = Create(entity);
-    EXPECT_TRUE(reply.ok()) << entity.name() << ": "
-                            << reply.status.error_message();
+    EXPECT_TRUE(reply.ok())
+        << entity.name() << ": " << reply.status.error_message();
     return reply.response.entity();
   }
 

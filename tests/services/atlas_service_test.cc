@@ -47,8 +47,9 @@ TEST_F(AtlasServiceTest, CreateExistingIsAlreadyExistsAndWritesNothing) {
   EXPECT_TRUE(HasStatus(again.status, StatusCode::ALREADY_EXISTS,
                         "\"agreements/tbt\" already exists"));
   EXPECT_EQ(Revision(), 1u);
-  EXPECT_EQ(calls_.Get("agreements/tbt").response.entity().agreement().summary(),
-            "a summary");
+  EXPECT_EQ(
+      calls_.Get("agreements/tbt").response.entity().agreement().summary(),
+      "a summary");
 }
 
 TEST_F(AtlasServiceTest, CreateRejectsBadInputNamingTheField) {
@@ -73,9 +74,9 @@ TEST_F(AtlasServiceTest, CreateRejectsBadInputNamingTheField) {
   EXPECT_TRUE(HasStatus(calls_.Create(no_payload).status,
                         StatusCode::INVALID_ARGUMENT, "entity.payload:"));
 
-  EXPECT_TRUE(HasStatus(calls_.Create(Agreement("tbt", {"no-such-topic"})).status,
-                        StatusCode::INVALID_ARGUMENT,
-                        "entity.topics[0]: unknown topic"));
+  EXPECT_TRUE(HasStatus(
+      calls_.Create(Agreement("tbt", {"no-such-topic"})).status,
+      StatusCode::INVALID_ARGUMENT, "entity.topics[0]: unknown topic"));
 
   v1::Entity bad_date = Agreement("tbt");
   bad_date.mutable_agreement()->set_concluded("1994-13");
@@ -118,16 +119,16 @@ TEST_F(AtlasServiceTest, GetBeyondCurrentRevisionIsOutOfRange) {
 }
 
 TEST_F(AtlasServiceTest, GetBeforeCreationOrAfterDeletionIsNotFound) {
-  SeedTopics();  // revision 1
-  calls_.MustCreate(Agreement("tbt"));  // 2
+  SeedTopics();                                       // revision 1
+  calls_.MustCreate(Agreement("tbt"));                // 2
   ASSERT_TRUE(calls_.Delete("agreements/tbt").ok());  // 3
-  EXPECT_TRUE(HasStatus(calls_.Get("agreements/tbt", 1).status,
-                        StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      HasStatus(calls_.Get("agreements/tbt", 1).status, StatusCode::NOT_FOUND));
   EXPECT_TRUE(calls_.Get("agreements/tbt", 2).ok());
-  EXPECT_TRUE(HasStatus(calls_.Get("agreements/tbt", 3).status,
-                        StatusCode::NOT_FOUND));
-  EXPECT_TRUE(HasStatus(calls_.Get("agreements/tbt").status,
-                        StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      HasStatus(calls_.Get("agreements/tbt", 3).status, StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      HasStatus(calls_.Get("agreements/tbt").status, StatusCode::NOT_FOUND));
 }
 
 TEST_F(AtlasServiceTest, DeleteReturnsTheTombstoneAtANewRevision) {
@@ -190,8 +191,8 @@ TEST_F(AtlasServiceTest, HistoryListsEveryVersionOldestFirst) {
 TEST_F(AtlasServiceTest, HistoryErrors) {
   EXPECT_TRUE(HasStatus(calls_.History("agreements/tbt").status,
                         StatusCode::NOT_FOUND));
-  EXPECT_TRUE(HasStatus(calls_.History("").status,
-                        StatusCode::INVALID_ARGUMENT, "name:"));
+  EXPECT_TRUE(HasStatus(calls_.History("").status, StatusCode::INVALID_ARGUMENT,
+                        "name:"));
   EXPECT_TRUE(HasStatus(calls_.History("agreements/tbt", 1001).status,
                         StatusCode::INVALID_ARGUMENT, "page_size"));
   EXPECT_TRUE(HasStatus(calls_.History("agreements/tbt", -1).status,

@@ -5,13 +5,13 @@
 // protos are not shipped with Debian's gRPC, so the few fields used are
 // encoded and decoded by field number through a generic stub.
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -20,7 +20,8 @@
 namespace atlas::testing {
 namespace probes_internal {
 
-inline grpc::ByteBuffer ToBuffer(const google::protobuf::UnknownFieldSet& fields) {
+inline grpc::ByteBuffer ToBuffer(
+    const google::protobuf::UnknownFieldSet& fields) {
   std::string bytes;
   fields.SerializeToString(&bytes);
   grpc::Slice slice(bytes);
@@ -111,8 +112,8 @@ inline absl::StatusOr<std::vector<std::string>> ListReflectedServices(
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   int start = 0, write = 0, read = 0, writes_done = 0, finish = 0;
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   call->StartCall(&start);
   internal::Await(cq, &start);
   call->Write(internal::ToBuffer(request), &write);

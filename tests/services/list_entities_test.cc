@@ -10,8 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "common/mutex.h"
 #include "tests/services/service_test_base.h"
 
 namespace atlas::testing {
@@ -33,7 +32,8 @@ class ListEntitiesTest : public ServiceTest {
 
   std::vector<std::string> Names(const v1::ListEntitiesResponse& response) {
     std::vector<std::string> names;
-    for (const auto& entity : response.entities()) names.push_back(entity.name());
+    for (const auto& entity : response.entities())
+      names.push_back(entity.name());
     return names;
   }
 
@@ -66,8 +66,9 @@ TEST_F(ListEntitiesTest, FiltersByKindTopicAndLink) {
   SeedTopics();
   v1::Entity linked = Document("a", "G/1", {"cybersecurity"});
   AddLink(linked, "discussed_in", "bodies/tbt-committee");
-  ASSERT_TRUE(calls_.Apply({linked, Document("b", "G/2", {"e-commerce"}),
-                            Agreement("tbt", {"cybersecurity"})})
+  ASSERT_TRUE(calls_
+                  .Apply({linked, Document("b", "G/2", {"e-commerce"}),
+                          Agreement("tbt", {"cybersecurity"})})
                   .ok());
 
   auto documents = calls_.List(Query("document"));
@@ -121,25 +122,25 @@ TEST_F(ListEntitiesTest, PageTokenIsBoundToItsFilters) {
   ASSERT_TRUE(first.ok());
   v1::ListEntitiesRequest other = Query("agreement", "", "", 1);
   other.set_page_token(first.response.next_page_token());
-  EXPECT_TRUE(HasStatus(calls_.List(other).status,
-                        StatusCode::INVALID_ARGUMENT, "page_token"));
+  EXPECT_TRUE(HasStatus(calls_.List(other).status, StatusCode::INVALID_ARGUMENT,
+                        "page_token"));
 }
 
 TEST_F(ListEntitiesTest, LaterPagesIgnoreWritesMadeAfterTheFirst) {
   for (int i = 0; i < 6; i += 2) calls_.MustCreate(Document(DocId(i), "G/1"));
   const uint64_t before = Revision();
   int step = 0;
-  auto [names, revision] =
-      ListAll(calls_, Query("document", "", "", 1), [&] {
-        // Between pages: create names that sort into every later page, and
-        // delete one that has not been listed yet.
-        ++step;
-        calls_.MustCreate(Document(DocId(2 * step + 1), "G/2"));
-        if (step == 1) ASSERT_TRUE(calls_.Delete("documents/" + DocId(4)).ok());
-      });
+  auto [names, revision] = ListAll(calls_, Query("document", "", "", 1), [&] {
+    // Between pages: create names that sort into every later page, and
+    // delete one that has not been listed yet.
+    ++step;
+    calls_.MustCreate(Document(DocId(2 * step + 1), "G/2"));
+    if (step == 1) ASSERT_TRUE(calls_.Delete("documents/" + DocId(4)).ok());
+  });
   EXPECT_EQ(revision, before);
-  EXPECT_EQ(names, (std::vector<std::string>{"documents/doc-000", "documents/doc-002",
-                                             "documents/doc-004"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"documents/doc-000", "documents/doc-002",
+                                      "documents/doc-004"}));
   EXPECT_GT(Revision(), before);
 }
 
@@ -147,18 +148,20 @@ TEST_F(ListEntitiesTest, LaterPagesIgnoreWritesMadeAfterTheFirst) {
 // listing must hold exactly the entities created at or before its revision.
 TEST_F(ListEntitiesTest, ListingsAreConsistentUnderConcurrentWrites) {
   for (int i = 0; i < 20; ++i) calls_.MustCreate(Document(DocId(i), "G/1"));
-  absl::Mutex mu;
+  atlas::Mutex mu;
   std::vector<std::pair<std::string, uint64_t>> created;  // guarded by mu
-  for (int i = 0; i < 20; ++i) created.emplace_back("documents/" + DocId(i), i + 1);
-  absl::Notification stop;
+  for (int i = 0; i < 20; ++i)
+    created.emplace_back("documents/" + DocId(i), i + 1);
+  atlas::Notification stop;
   std::thread writer([&] {
     auto stub = server_.NewStub();
     AtlasCalls calls(*stub);
     for (int i = 20; i < 500 && !stop.HasBeenNotified(); ++i) {
       auto reply = calls.Create(Document(DocId(i), "G/1"));
       ASSERT_TRUE(reply.ok()) << reply.status.error_message();
-      absl::MutexLock lock(&mu);
-      created.emplace_back(reply.response.entity().name(), reply.response.revision());
+      atlas::MutexLock lock(&mu);
+      created.emplace_back(reply.response.entity().name(),
+                           reply.response.revision());
     }
   });
   std::vector<std::pair<std::vector<std::string>, uint64_t>> listings;

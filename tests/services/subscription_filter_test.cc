@@ -66,8 +66,9 @@ TEST(SubscriptionFilterTest, ChangeTypesAndPrefixes) {
   EXPECT_TRUE(filter.Evaluate(deleted).deliver);
   *deleted.mutable_entity() = testing::Agreement("gats");
   EXPECT_FALSE(filter.Evaluate(deleted).deliver);
-  EXPECT_FALSE(filter.Evaluate(Updated(testing::Agreement("tbt"),
-                                       testing::Agreement("tbt", {}, "x")))
+  EXPECT_FALSE(filter
+                   .Evaluate(Updated(testing::Agreement("tbt"),
+                                     testing::Agreement("tbt", {}, "x")))
                    .deliver);
 }
 

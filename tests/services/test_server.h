@@ -9,14 +9,14 @@
 //   server.stub().GetEntity(&context, request, &response);
 //   server.store().CurrentRevision(); server.hub().subscription_count();
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "atlas/v1/atlas_service.grpc.pb.h"
 #include "services/change_hub.h"

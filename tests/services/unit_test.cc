@@ -23,10 +23,10 @@ TEST(UpdateMaskTest, FullReplacement) {
 }
 
 TEST(UpdateMaskTest, Validation) {
-  EXPECT_TRUE(ValidateUpdateMask(Mask({"title", "topics", "links",
-                                       "agreement.summary", "fact.value",
-                                       "organization"}))
-                  .ok());
+  EXPECT_TRUE(
+      ValidateUpdateMask(Mask({"title", "topics", "links", "agreement.summary",
+                               "fact.value", "organization"}))
+          .ok());
   EXPECT_TRUE(ValidateUpdateMask(Mask({"*"})).ok());
   for (const char* bad : {"nope", "agreement.nope", "etag", "version",
                           "create_time", "deleted", "links.rel", ""}) {
@@ -49,7 +49,8 @@ TEST(UpdateMaskTest, ApplyReplacesNamedFieldsOnly) {
   source.set_name("agreements/tbt");
   source.add_topics("c");
   source.mutable_agreement()->set_summary("new summary");
-  ApplyUpdateMask(Mask({"topics", "agreement.summary", "title"}), source, target);
+  ApplyUpdateMask(Mask({"topics", "agreement.summary", "title"}), source,
+                  target);
   EXPECT_EQ(target.title(), "");
   ASSERT_EQ(target.topics_size(), 1);
   EXPECT_EQ(target.topics(0), "c");
@@ -69,8 +70,9 @@ TEST(StoreErrorsTest, RenamesOnlyALeadingFieldPath) {
             absl::OkStatus());
   EXPECT_EQ(AsApplyError(absl::AbortedError("mutations[12]: stale")).message(),
             "entities[12]: stale");
-  EXPECT_EQ(AsApplyError(absl::InvalidArgumentError("mutations: none")).message(),
-            "entities: none");
+  EXPECT_EQ(
+      AsApplyError(absl::InvalidArgumentError("mutations: none")).message(),
+      "entities: none");
   EXPECT_EQ(AsApplyError(absl::InvalidArgumentError("mutationsfoo")).message(),
             "mutationsfoo");
 }

@@ -78,8 +78,8 @@ TEST_F(UpdateEntityTest, EtagPreconditions) {
   const v1::Entity stored = CreateFull();
   v1::Entity stale = Agreement("tbt", {}, "x");
   stale.set_etag("not-the-etag");
-  EXPECT_TRUE(HasStatus(calls_.Update(stale).status, StatusCode::ABORTED,
-                        "etag"));
+  EXPECT_TRUE(
+      HasStatus(calls_.Update(stale).status, StatusCode::ABORTED, "etag"));
   EXPECT_TRUE(HasStatus(calls_.Update(stale, {"agreement.summary"}).status,
                         StatusCode::ABORTED, "etag"));
   EXPECT_EQ(Revision(), 2u);
@@ -142,14 +142,15 @@ TEST_F(UpdateEntityTest, StarMaskIsAFullReplacement) {
 
 TEST_F(UpdateEntityTest, BadMaskPathsAreInvalidArgumentNamingThePath) {
   CreateFull();
-  EXPECT_TRUE(HasStatus(calls_.Update(Agreement("tbt"), {"title", "titel"}).status,
-                        StatusCode::INVALID_ARGUMENT, "update_mask.paths[1]"));
+  EXPECT_TRUE(
+      HasStatus(calls_.Update(Agreement("tbt"), {"title", "titel"}).status,
+                StatusCode::INVALID_ARGUMENT, "update_mask.paths[1]"));
   EXPECT_TRUE(HasStatus(calls_.Update(Agreement("tbt"), {"etag"}).status,
                         StatusCode::INVALID_ARGUMENT,
                         "update_mask.paths[0]: \"etag\" is output only"));
-  EXPECT_TRUE(HasStatus(
-      calls_.Update(Agreement("tbt"), {"update_time.seconds"}).status,
-      StatusCode::INVALID_ARGUMENT, "update_mask.paths[0]"));
+  EXPECT_TRUE(
+      HasStatus(calls_.Update(Agreement("tbt"), {"update_time.seconds"}).status,
+                StatusCode::INVALID_ARGUMENT, "update_mask.paths[0]"));
   EXPECT_TRUE(HasStatus(calls_.Update(Agreement("tbt"), {"*", "title"}).status,
                         StatusCode::INVALID_ARGUMENT, "update_mask.paths[0]"));
   EXPECT_TRUE(HasStatus(
@@ -179,8 +180,9 @@ TEST_F(UpdateEntityTest, RequestWithoutEntityIsInvalid) {
   v1::UpdateEntityRequest request;
   v1::WriteEntityResponse response;
   grpc::ClientContext context;
-  EXPECT_TRUE(HasStatus(server_.stub().UpdateEntity(&context, request, &response),
-                        StatusCode::INVALID_ARGUMENT, "entity: is required"));
+  EXPECT_TRUE(
+      HasStatus(server_.stub().UpdateEntity(&context, request, &response),
+                StatusCode::INVALID_ARGUMENT, "entity: is required"));
 }
 
 // Writers each own one field and update only it, through a mask, at the same
@@ -203,8 +205,10 @@ TEST_F(UpdateEntityTest, ConcurrentMaskedUpdatesLoseNothing) {
         input.set_name("agreements/tbt");
         const std::string value = absl::StrCat(path, " #", i);
         if (path == "title") input.set_title(value);
-        if (path == "agreement.summary") input.mutable_agreement()->set_summary(value);
-        if (path == "agreement.acronym") input.mutable_agreement()->set_acronym(value);
+        if (path == "agreement.summary")
+          input.mutable_agreement()->set_summary(value);
+        if (path == "agreement.acronym")
+          input.mutable_agreement()->set_acronym(value);
         if (path == "agreement.concluded_at") {
           input.mutable_agreement()->set_concluded_at(value);
         }
@@ -229,7 +233,8 @@ TEST_F(UpdateEntityTest, ConcurrentMaskedUpdatesLoseNothing) {
   EXPECT_EQ(entity.agreement().summary(), "agreement.summary" + last);
   EXPECT_EQ(entity.agreement().acronym(), "agreement.acronym" + last);
   EXPECT_EQ(entity.agreement().concluded_at(), "agreement.concluded_at" + last);
-  EXPECT_EQ(entity.version(), 1 + static_cast<int>(paths.size()) * kUpdatesPerWriter);
+  EXPECT_EQ(entity.version(),
+            1 + static_cast<int>(paths.size()) * kUpdatesPerWriter);
 }
 
 }  // namespace

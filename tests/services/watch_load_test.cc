@@ -1,10 +1,10 @@
 // Watch under load: many writers and subscribers, and a subscriber that stops
 // reading while tens of thousands of writes land.
 
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -72,14 +72,21 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
   for (int i = 0; i < 100; ++i) {
     Want want;
     switch (i % 3) {
-      case 0: want.topic = kTopics[i % kTopics.size()]; break;
-      case 1: want.kind = i % 2 ? "agreement" : "document"; break;
-      default: want.prefix = absl::StrCat("documents/w", i % 8); break;
+      case 0:
+        want.topic = kTopics[i % kTopics.size()];
+        break;
+      case 1:
+        want.kind = i % 2 ? "agreement" : "document";
+        break;
+      default:
+        want.prefix = absl::StrCat("documents/w", i % 8);
+        break;
     }
     wants.push_back(want);
     // Half start before the writes, half join while they run (from `start`).
     if (i % 2 == 0) {
-      watchers.push_back(std::make_unique<Watcher>(server.stub(), want.Request(start)));
+      watchers.push_back(
+          std::make_unique<Watcher>(server.stub(), want.Request(start)));
     }
   }
   std::vector<std::thread> writers;
@@ -89,11 +96,13 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
       AtlasCalls mine(*stub);
       for (int i = 0; i < 60; ++i) {
         // Entities move between topics so filters see enter/leave.
-        std::vector<std::string> entity_topics = {kTopics[(w + i) % kTopics.size()]};
-        v1::Entity e = i % 2 ? testing::Agreement(absl::StrCat("w", w, "-", i % 7),
-                                                  entity_topics)
-                             : testing::Document(absl::StrCat("w", w, "-", i % 5),
-                                                 absl::StrCat("S/", i), entity_topics);
+        std::vector<std::string> entity_topics = {
+            kTopics[(w + i) % kTopics.size()]};
+        v1::Entity e =
+            i % 2 ? testing::Agreement(absl::StrCat("w", w, "-", i % 7),
+                                       entity_topics)
+                  : testing::Document(absl::StrCat("w", w, "-", i % 5),
+                                      absl::StrCat("S/", i), entity_topics);
         if (i % 11 == 10) {
           mine.Delete(e.name(), "", /*allow_missing=*/true);
         } else {
@@ -103,8 +112,9 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
     });
   }
   for (int i = 1; i < 100; i += 2) {
-    watchers.insert(watchers.begin() + i,
-                    std::make_unique<Watcher>(server.stub(), wants[i].Request(start)));
+    watchers.insert(
+        watchers.begin() + i,
+        std::make_unique<Watcher>(server.stub(), wants[i].Request(start)));
   }
   for (auto& t : writers) t.join();
   const uint64_t last = server.store().CurrentRevision();
@@ -163,8 +173,9 @@ TEST(WatchLoadTest, StalledSubscriberCostsBoundedMemoryAndSlowsNobody) {
       for (int batch = 0; batch < kWrites / 4 / 50; ++batch) {
         std::vector<v1::Entity> entities;
         for (int k = 0; k < 50; ++k) {
-          entities.push_back(testing::Agreement(
-              absl::StrCat("w", w, "-", k), {"t0"}, absl::StrCat(batch, payload)));
+          entities.push_back(testing::Agreement(absl::StrCat("w", w, "-", k),
+                                                {"t0"},
+                                                absl::StrCat(batch, payload)));
         }
         ASSERT_TRUE(mine.Apply(entities).ok());
       }
@@ -177,7 +188,8 @@ TEST(WatchLoadTest, StalledSubscriberCostsBoundedMemoryAndSlowsNobody) {
   writing = false;
   sampler.join();
   EXPECT_LE(max_queue.load(), kBound);
-  EXPECT_GE(catching_up_seen.load(), 1u) << "the stalled stream never fell back to disk";
+  EXPECT_GE(catching_up_seen.load(), 1u)
+      << "the stalled stream never fell back to disk";
 
   stalled.Resume();
   ASSERT_TRUE(stalled.WaitForRevision(last, absl::Seconds(120)));

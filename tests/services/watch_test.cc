@@ -1,10 +1,10 @@
 // Watch through the real service in-process over a real store.
 
-#include <set>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,9 +17,9 @@ namespace atlas::services {
 namespace {
 
 using testing::AtlasCalls;
+using ::testing::ElementsAre;
 using testing::HasStatus;
 using testing::Watcher;
-using ::testing::ElementsAre;
 
 const std::vector<std::string> kTopics = {"cybersecurity", "digital-standards",
                                           "e-commerce", "data-governance"};
@@ -52,7 +52,8 @@ class WatchTest : public ::testing::Test {
     return reply.response.revision();
   }
 
-  static std::vector<uint64_t> Revisions(const std::vector<v1::WatchEvent>& events) {
+  static std::vector<uint64_t> Revisions(
+      const std::vector<v1::WatchEvent>& events) {
     std::vector<uint64_t> out;
     for (const auto& e : events) out.push_back(e.change().revision());
     return out;
@@ -90,7 +91,8 @@ TEST_F(WatchTest, FromRevisionIsInclusiveAndCarriesBeforeWhenAsked) {
   ASSERT_THAT(Revisions(events), ElementsAre(r1, r2, r3));
   EXPECT_FALSE(events[0].change().has_before());
   EXPECT_EQ(events[1].change().before().agreement().summary(), "one");
-  EXPECT_THAT(events[1].change().changed_paths(), ElementsAre("agreement.summary"));
+  EXPECT_THAT(events[1].change().changed_paths(),
+              ElementsAre("agreement.summary"));
   EXPECT_EQ(events[2].change().type(), v1::CHANGE_TYPE_DELETED);
   EXPECT_TRUE(events[2].change().entity().deleted());
 
@@ -118,7 +120,8 @@ TEST_F(WatchTest, FiltersCombineAndEveryEventIsExpected) {
   Put(testing::Document("match", "X/1", {"cybersecurity"}));
   Put(testing::Document("wrong-topic", "X/2", {"e-commerce"}));
   Put(testing::Agreement("wrong-kind", {"cybersecurity"}));
-  const uint64_t last = Put(testing::Document("match", "X/1b", {"cybersecurity"}));
+  const uint64_t last =
+      Put(testing::Document("match", "X/1b", {"cybersecurity"}));
   Watcher watcher(server_.stub(), request);
   ASSERT_TRUE(watcher.WaitForRevision(last));
   auto events = watcher.events();
@@ -132,8 +135,10 @@ TEST_F(WatchTest, FiltersCombineAndEveryEventIsExpected) {
   Watcher by_prefix(server_.stub(), prefixed);
   ASSERT_TRUE(by_prefix.WaitForRevision(last));
   std::vector<std::string> names;
-  for (const auto& e : by_prefix.events()) names.push_back(e.change().entity().name());
-  EXPECT_THAT(names, ElementsAre("documents/wrong-topic", "agreements/wrong-kind"));
+  for (const auto& e : by_prefix.events())
+    names.push_back(e.change().entity().name());
+  EXPECT_THAT(names,
+              ElementsAre("documents/wrong-topic", "agreements/wrong-kind"));
 }
 
 TEST_F(WatchTest, LinkedFilterFollowsLinks) {
@@ -153,9 +158,11 @@ TEST_F(WatchTest, TopicEnterAndLeave) {
   request.mutable_filter()->add_topics("cybersecurity");
   const uint64_t outside = Put(testing::Agreement("tbt", {"e-commerce"}));
   const uint64_t enter = Put(testing::Agreement("tbt", {"cybersecurity"}));
-  const uint64_t stay = Put(testing::Agreement("tbt", {"cybersecurity"}, "edit"));
+  const uint64_t stay =
+      Put(testing::Agreement("tbt", {"cybersecurity"}, "edit"));
   const uint64_t leave = Put(testing::Agreement("tbt", {"e-commerce"}, "edit"));
-  const uint64_t after = Put(testing::Agreement("tbt", {"e-commerce"}, "again"));
+  const uint64_t after =
+      Put(testing::Agreement("tbt", {"e-commerce"}, "again"));
   Watcher watcher(server_.stub(), request);
   ASSERT_TRUE(watcher.WaitForRevision(after));
   auto events = watcher.events();
@@ -222,7 +229,8 @@ TEST_F(WatchTest, SnapshotThenChangesWithRacingWrites) {
       for (const auto& e : m.events()) {
         ASSERT_GT(e.change().revision(), previous) << "duplicate or disorder";
         previous = e.change().revision();
-        state[e.change().entity().name()] = e.change().entity().document().symbol();
+        state[e.change().entity().name()] =
+            e.change().entity().document().symbol();
       }
     }
   }
@@ -265,7 +273,8 @@ TEST_F(WatchTest, BadRequestsAreInvalidArgument) {
 }
 
 TEST_F(WatchTest, StartBelowRetentionIsOutOfRange) {
-  for (int i = 0; i < 5; ++i) Put(testing::Agreement("tbt", {}, absl::StrCat(i)));
+  for (int i = 0; i < 5; ++i)
+    Put(testing::Agreement("tbt", {}, absl::StrCat(i)));
   ASSERT_TRUE(server_.store().CompactChangeLog(4).ok());
   Watcher watcher(server_.stub(), From(2));
   EXPECT_TRUE(HasStatus(watcher.WaitForEnd(), grpc::StatusCode::OUT_OF_RANGE,

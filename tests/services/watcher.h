@@ -3,15 +3,15 @@
 // Watcher: one Watch call read on its own thread (the test client side),
 // recording every message and the final status.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "atlas/v1/atlas_service.grpc.pb.h"
+#include "common/mutex.h"
 
 namespace atlas::testing {
 
@@ -31,7 +31,7 @@ class Watcher {
   }
 
   void Resume() {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     paused_ = false;
   }
   void Cancel() { context_.TryCancel(); }
@@ -40,17 +40,17 @@ class Watcher {
   // if the stream ended first.
   bool WaitForRevision(uint64_t revision,
                        absl::Duration timeout = absl::Seconds(30)) {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return done_ || revision_ >= revision;
     };
-    mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+    mu_.AwaitWithTimeout(reached, timeout);
     return revision_ >= revision;
   }
   // Waits until a message of `type` arrived.
   bool WaitForType(v1::WatchResponse::Type type,
                    absl::Duration timeout = absl::Seconds(30)) {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     auto seen = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (done_) return true;
       for (const auto& m : messages_) {
@@ -58,7 +58,7 @@ class Watcher {
       }
       return false;
     };
-    mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
+    mu_.AwaitWithTimeout(seen, timeout);
     for (const auto& m : messages_) {
       if (m.type() == type) return true;
     }
@@ -66,16 +66,17 @@ class Watcher {
   }
   // Waits for the end of the stream and returns its status.
   grpc::Status WaitForEnd(absl::Duration timeout = absl::Seconds(30)) {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "watcher timeout");
+    if (!mu_.AwaitWithTimeout(done, timeout)) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "watcher timeout");
     }
     return status_;
   }
 
   std::vector<v1::WatchResponse> messages() {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     return messages_;
   }
   std::vector<v1::WatchEvent> events() {
@@ -90,20 +91,20 @@ class Watcher {
   void Run() {
     for (;;) {
       {
-        absl::MutexLock lock(&mu_);
+        atlas::MutexLock lock(&mu_);
         auto unpaused = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return !paused_;
         };
-        mu_.Await(absl::Condition(&unpaused));
+        mu_.Await(unpaused);
       }
       v1::WatchResponse message;
       if (!reader_->Read(&message)) break;
-      absl::MutexLock lock(&mu_);
+      atlas::MutexLock lock(&mu_);
       revision_ = std::max(revision_, message.revision());
       messages_.push_back(std::move(message));
     }
     grpc::Status status = reader_->Finish();
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     status_ = status;
     done_ = true;
   }
@@ -111,7 +112,7 @@ class Watcher {
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader_;
   std::thread thread_;
-  absl::Mutex mu_;
+  atlas::Mutex mu_;
   bool paused_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;

@@ -13,16 +13,16 @@ namespace {
 class OrderCheckingObserver : public CommitObserver {
  public:
   void OnCommit(const v1::ChangeSet& set) override {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     revisions_.push_back(set.revision());
   }
   std::vector<uint64_t> revisions() {
-    absl::MutexLock lock(&mu_);
+    atlas::MutexLock lock(&mu_);
     return revisions_;
   }
 
  private:
-  absl::Mutex mu_;
+  atlas::Mutex mu_;
   std::vector<uint64_t> revisions_ ABSL_GUARDED_BY(mu_);
 };
 
