@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,12 @@ struct Flags {
   std::string log_format = "text";
 };
 
+// Integers from `min` up (also rejects "-1" for unsigned flags, which the
+// parser would otherwise wrap around).
+CLI::Range AtLeast(int64_t min) {
+  return CLI::Range(min, std::numeric_limits<int64_t>::max());
+}
+
 void AddFlags(CLI::App& app, Flags& flags) {
   ServerConfig& config = flags.config;
   app.add_option("--listen", config.listen,
@@ -51,23 +58,24 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "Keep this many recent revisions in the change log (0: keep "
                  "all); Watch from an older revision fails with OUT_OF_RANGE")
       ->envname("ATLAS_RETENTION_REVISIONS")
+      ->check(AtLeast(0))
       ->capture_default_str();
   app.add_option("--progress_interval_ms", flags.progress_interval_ms,
                  "Watch PROGRESS message interval when nothing matches, in ms")
       ->envname("ATLAS_PROGRESS_INTERVAL_MS")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->capture_default_str();
   app.add_option("--subscriber_queue_bound", config.subscriber_queue_bound,
                  "Change sets queued in memory per Watch subscriber; a slower "
                  "one is served from the change log on disk")
       ->envname("ATLAS_SUBSCRIBER_QUEUE_BOUND")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->capture_default_str();
   app.add_option("--shutdown_grace_ms", flags.shutdown_grace_ms,
                  "On SIGTERM/SIGINT, how long running calls may finish before "
                  "they are cancelled, in ms")
       ->envname("ATLAS_SHUTDOWN_GRACE_MS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(AtLeast(0))
       ->capture_default_str();
   app.add_option("--metrics_listen", flags.metrics_listen,
                  "Prometheus metrics HTTP address (reserved: not served yet)")

@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -52,6 +54,13 @@ absl::StatusOr<std::unique_ptr<AtlasServer>> AtlasServer::Start(
 
 absl::Status AtlasServer::Init(storage::StoreOptions store_options,
                                ChangeHubOptions hub_options) {
+  std::error_code error;
+  std::filesystem::create_directories(store_options.path, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the data directory ", store_options.path,
+                     ": ", error.message()));
+  }
   ATLAS_ASSIGN_OR_RETURN(store_,
                          storage::Store::Open(std::move(store_options)));
   hub_ = std::make_unique<ChangeHub>(*store_, std::move(hub_options));

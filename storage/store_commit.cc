@@ -18,16 +18,7 @@
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
-#include <atomic>
-#include <chrono>
-#include <cstdio>
 namespace atlas::storage {
-namespace prof {
-std::atomic<long> groups{0}, commits{0}, decide_ns{0}, write_ns{0}, wake_ns{0}, handoff_ns{0};
-inline long Now() { return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-std::atomic<long> last_release{0};
-struct Dump { ~Dump() { long g = groups; if (!g) return; std::fprintf(stderr, "PROF groups=%ld commits=%ld avg_group=%.1f decide_us=%.1f write_us=%.1f wake_us=%.1f handoff_us=%.1f\n", g, commits.load(), double(commits)/g, decide_ns/1e3/g, write_ns/1e3/g, wake_ns/1e3/g, handoff_ns/1e3/g); } } dump;
-}
 
 Mutation Mutation::Put(v1::Entity entity, Expect expect) {
   Mutation m;
@@ -187,7 +178,6 @@ absl::StatusOr<CommitResult> Store::Commit(CommitRequest request) {
 
   // This caller leads: it is at the front of the queue, and stays there until
   // it takes the group (later callers only append).
-  { long lr = prof::last_release.load(); if (lr) prof::handoff_ns += prof::Now() - lr; }
   queue_mu_.Lock();
   const size_t take = std::min(queue_.size(), options_.max_group_size);
   std::vector<PendingCommit*> group(queue_.begin(), queue_.begin() + take);
@@ -205,8 +195,6 @@ absl::StatusOr<CommitResult> Store::Commit(CommitRequest request) {
   // Hand over: the next group starts only after this one is written and
   // observed, so revisions and observer calls stay in order.
   PendingCommit* next_leader = nullptr;
-  long t0 = prof::Now();
-  prof::last_release = t0;
   queue_mu_.Lock();
   if (queue_.empty()) {
     leader_active_ = false;
@@ -220,13 +208,10 @@ absl::StatusOr<CommitResult> Store::Commit(CommitRequest request) {
     if (p != &pending) p->Tell(PendingCommit::State::kDone);
   }
   if (next_leader != nullptr) next_leader->Tell(PendingCommit::State::kLead);
-  prof::wake_ns += prof::Now() - t0;
-  prof::groups++; prof::commits += group.size();
   return std::move(pending.result);
 }
 
 void Store::RunGroup(std::vector<PendingCommit*>& group) {
-  long t0 = prof::Now();
   GroupState state(*handles_->db, handles_->entities);
   rocksdb::WriteBatch batch;
   const uint64_t base = CurrentRevision();
@@ -384,10 +369,8 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
             keys::Revision(next - 1));
   rocksdb::WriteOptions write;
   write.sync = options_.sync_writes;
-  long t1 = prof::Now(); prof::decide_ns += t1 - t0;
   absl::Status status =
       FromRocks(handles_->db->Write(write, &batch), "writing commit");
-  prof::write_ns += prof::Now() - t1;
   if (!status.ok()) {
     for (PendingCommit* p : group) {
       if (p->change_set.has_value()) {

@@ -107,6 +107,26 @@ TEST_F(ServerTest, AfterShutdownCallsFailUnavailable) {
                         StatusCode::UNAVAILABLE));
 }
 
+// Shutdown ends open Watch streams first, so it does not wait out the grace
+// period for streams that would never end by themselves.
+TEST_F(ServerTest, ShutdownEndsWatchStreamsWithUnavailable) {
+  grpc::ClientContext context;
+  auto watch = server_.stub().Watch(&context, v1::WatchRequest());
+  const absl::Time wait_until = absl::Now() + absl::Seconds(30);
+  while (server_.hub().subscription_count() == 0 && absl::Now() < wait_until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(server_.hub().subscription_count(), 1u);
+
+  const absl::Time start = absl::Now();
+  server_.Shutdown(/*grace=*/absl::Seconds(60));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  v1::WatchResponse ignored;
+  while (watch->Read(&ignored)) {
+  }
+  EXPECT_TRUE(HasStatus(watch->Finish(), StatusCode::UNAVAILABLE));
+}
+
 // Writers keep writing while the server shuts down: every write it
 // acknowledged is in the store when it is opened again.
 TEST_F(ServerTest, ShutdownKeepsEveryAcknowledgedWrite) {

@@ -3,6 +3,7 @@
 // visible and the change log has no gap.
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +27,9 @@ namespace {
 constexpr int kWriters = 4;
 constexpr int kBatch = 3;  // entities per commit
 
-// Child: commit forever; after each acknowledgement write one line
+// The child is this test binary run again (a fresh process: RocksDB's and the
+// sanitizers' threads do not survive fork), selecting the child test below.
+// It commits forever; after each acknowledgement it writes one line
 // "revision writer sequence\n" to `fd` (one write(2), atomic on a pipe).
 [[noreturn]] void CommitForever(const std::string& path, int fd, int cycle) {
   StoreOptions options;
@@ -66,23 +69,36 @@ TEST(StoreCrashTest, AcknowledgedCommitsSurviveSigkill) {
   std::mt19937 random(12345);
   for (int cycle = 0; cycle < 4; ++cycle) {
     int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      CommitForever(path, fds[1], cycle);
-    }
+    ASSERT_EQ(pipe2(fds, 0), 0);
+    const std::string fd_env = absl::StrCat("ATLAS_CRASH_CHILD_FD=", fds[1]);
+    const std::string db_env = absl::StrCat("ATLAS_CRASH_CHILD_DB=", path);
+    const std::string cycle_env = absl::StrCat("ATLAS_CRASH_CHILD_CYCLE=", cycle);
+    std::vector<std::string> env_strings = {fd_env, db_env, cycle_env};
+    for (char** e = environ; *e != nullptr; ++e) env_strings.push_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string exe = "/proc/self/exe";
+    std::string filter = "--gtest_filter=StoreCrashChild.CommitForever";
+    char* argv[] = {exe.data(), filter.data(), nullptr};
+    pid_t child = 0;
+    ASSERT_EQ(posix_spawn(&child, exe.c_str(), nullptr, nullptr, argv, envp.data()), 0);
     close(fds[1]);
-    // Let it run for a random moment, then kill it mid-flight.
+    // Wait for the first acknowledgement (sanitizer builds start slowly),
+    // let it run for a random moment more, then kill it mid-flight.
+    std::string acks;
+    char buffer[4096];
+    while (acks.find('\n') == std::string::npos) {
+      ssize_t n = read(fds[0], buffer, sizeof buffer);
+      ASSERT_GT(n, 0) << "the child died before acknowledging a commit";
+      acks.append(buffer, n);
+    }
     std::this_thread::sleep_for(
-        std::chrono::milliseconds(300 + random() % 500));
+        std::chrono::milliseconds(100 + random() % 400));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early: " << status;
-    std::string acks;
-    char buffer[4096];
     for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) {
       acks.append(buffer, n);
     }
@@ -124,6 +140,17 @@ TEST(StoreCrashTest, AcknowledgedCommitsSurviveSigkill) {
       }
     }
   }
+}
+
+// Runs only as the child of the test above.
+TEST(StoreCrashChild, CommitForever) {
+  const char* db = getenv("ATLAS_CRASH_CHILD_DB");
+  const char* fd = getenv("ATLAS_CRASH_CHILD_FD");
+  const char* cycle = getenv("ATLAS_CRASH_CHILD_CYCLE");
+  if (db == nullptr || fd == nullptr || cycle == nullptr) {
+    GTEST_SKIP() << "only runs as the crash test's child process";
+  }
+  CommitForever(db, atoi(fd), atoi(cycle));
 }
 
 }  // namespace
