@@ -35,6 +35,10 @@ absl::Status CommandContext::Print(const std::string& text) {
   return absl::OkStatus();
 }
 
+void CommandContext::ResetConnectBackoff() {
+  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+}
+
 void CommandContext::Sleep(Backoff::Delay delay) {
   if (io_.sleep) {
     io_.sleep(delay);

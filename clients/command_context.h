@@ -54,6 +54,11 @@ class CommandContext {
 
   void Sleep(Backoff::Delay delay);
 
+  // Lets the channel try to connect at once instead of after its own
+  // reconnect backoff, which otherwise keeps failing calls fast with the old
+  // error for seconds after the server is back.
+  void ResetConnectBackoff();
+
  private:
   ConnectionOptions connection_;
   OutputFormat format_;

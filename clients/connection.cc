@@ -41,8 +41,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
   }
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: despite its name it is the
+  // minimum connect timeout (default 20 s); at 100 ms any server whose
+  // handshake takes longer (a remote or busy one) was "unreachable".
   return grpc::CreateCustomChannel(options.server, credentials, arguments);
 }
 

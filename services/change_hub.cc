@@ -7,12 +7,28 @@ namespace atlas::services {
 ChangeHub::ChangeHub(storage::Store& store, ChangeHubOptions options)
     : store_(store),
       options_(std::move(options)),
-      dispatched_through_(store.CurrentRevision()),
-      ticker_([this] { TickLoop(); }) {}
+      dispatched_through_(store.CurrentRevision()) {
+  for (int i = 0; i < std::max(options_.pump_threads, 1); ++i) {
+    pump_threads_.emplace_back([this] { PumpLoop(); });
+  }
+  ticker_ = std::thread([this] { TickLoop(); });
+}
 
 ChangeHub::~ChangeHub() {
   stop_ticker_.Notify();
   ticker_.join();
+  {
+    atlas::MutexLock lock(&pump_mu_);
+    stopping_ = true;
+  }
+  for (auto& thread : pump_threads_) thread.join();
+}
+
+void ChangeHub::SchedulePumpLocked(Subscription* subscription, bool wanted) {
+  if (!wanted) return;
+  subscription->Ref();
+  atlas::MutexLock lock(&pump_mu_);
+  pumps_.push_back(subscription);
 }
 
 void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
@@ -20,7 +36,7 @@ void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
   atlas::MutexLock lock(&mu_);
   dispatched_through_ = std::max(dispatched_through_, change_set.revision());
   for (Subscription* subscription : subscriptions_) {
-    subscription->OnChangeSet(shared);
+    SchedulePumpLocked(subscription, subscription->OnChangeSet(shared));
   }
 }
 
@@ -49,7 +65,9 @@ bool ChangeHub::TryGoLive(uint64_t through,
 void ChangeHub::Shutdown() {
   atlas::MutexLock lock(&mu_);
   shutting_down_ = true;
-  for (Subscription* subscription : subscriptions_) subscription->OnShutdown();
+  for (Subscription* subscription : subscriptions_) {
+    SchedulePumpLocked(subscription, subscription->OnShutdown());
+  }
 }
 
 bool ChangeHub::shutting_down() const {
@@ -77,12 +95,31 @@ HubStats ChangeHub::Stats() const {
 
 void ChangeHub::TickLoop() {
   // Tick often enough that progress is at most a quarter interval late.
-  const absl::Duration period = std::clamp(options_.progress_interval / 4,
-                                           absl::Milliseconds(5), absl::Seconds(1));
+  const absl::Duration period = std::clamp(
+      options_.progress_interval / 4, absl::Milliseconds(5), absl::Seconds(1));
   while (!stop_ticker_.WaitForNotificationWithTimeout(period)) {
     const absl::Time now = options_.now();
     atlas::MutexLock lock(&mu_);
-    for (Subscription* subscription : subscriptions_) subscription->OnTick(now);
+    for (Subscription* subscription : subscriptions_) {
+      SchedulePumpLocked(subscription, subscription->OnTick(now));
+    }
+  }
+}
+
+void ChangeHub::PumpLoop() {
+  for (;;) {
+    Subscription* subscription;
+    {
+      atlas::MutexLock lock(&pump_mu_);
+      pump_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stopping_ || !pumps_.empty();
+      });
+      if (pumps_.empty()) return;  // stopping, nothing left
+      subscription = pumps_.front();
+      pumps_.pop_front();
+    }
+    subscription->Pump();
+    subscription->Unref();
   }
 }
 

@@ -9,20 +9,22 @@
 // the change log on disk instead, and rejoins the live path through
 // TryGoLive once it has caught up.
 //
-// One ticker thread drives progress messages and the disk reads of idle
-// catching-up subscriptions; there is no thread per stream.
+// Subscriptions never start gRPC operations while the hub lock is held (gRPC
+// may run reactions inline, and those may call back into the hub): when one
+// has something to send it asks for a pump, and a small fixed pool of pump
+// threads starts the write outside the lock. One ticker thread drives
+// progress messages. There is no thread per stream.
 
-#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "common/mutex.h"
-#include "common/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "storage/store.h"
 
 namespace atlas::services {
@@ -33,6 +35,8 @@ struct ChangeHubOptions {
   size_t subscriber_queue_bound = 1024;
   // A PROGRESS message is sent after this long without any message.
   absl::Duration progress_interval = absl::Seconds(10);
+  // Threads that start writes for subscriptions with something to send.
+  int pump_threads = 2;
   // Source of time for progress (injectable for tests).
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
@@ -43,26 +47,32 @@ struct SubscriptionStats {
   bool catching_up = false;  // served from the change log on disk
 };
 
-// What the hub needs of a Watch stream. All calls are made with the hub's
-// lock held: implementations must not call back into the hub.
+// What the hub needs of a Watch stream. The On* calls are made with the hub
+// lock held; they only update the subscription's own state and return true
+// to ask for a Pump() (made later, without the hub lock, on a pump thread).
+// The hub holds a reference (Ref/Unref) while a pump is pending.
 class Subscription {
  public:
   virtual ~Subscription() = default;
   // A durable change set, in revision order; may repeat revisions already
   // seen (the subscription ignores those).
-  virtual void OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) = 0;
-  // Periodic: send progress or resume reading the change log if due.
-  virtual void OnTick(absl::Time now) = 0;
+  virtual bool OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) = 0;
+  // Periodic: progress if due.
+  virtual bool OnTick(absl::Time now) = 0;
   // The server is stopping: end the stream with UNAVAILABLE.
-  virtual void OnShutdown() = 0;
+  virtual bool OnShutdown() = 0;
+  // Starts the next write (or finish) if there is one and none is in flight.
+  virtual void Pump() = 0;
+  virtual void Ref() = 0;
+  virtual void Unref() = 0;
   virtual SubscriptionStats Stats() = 0;
 };
 
 struct HubStats {
   size_t subscriptions = 0;
-  size_t catching_up = 0;        // subscriptions served from disk
-  size_t queued_sets = 0;        // change sets queued, all subscriptions
-  size_t max_queued_sets = 0;    // deepest single queue
+  size_t catching_up = 0;      // subscriptions served from disk
+  size_t queued_sets = 0;      // change sets queued, all subscriptions
+  size_t max_queued_sets = 0;  // deepest single queue
 };
 
 class ChangeHub : public storage::CommitObserver {
@@ -74,7 +84,8 @@ class ChangeHub : public storage::CommitObserver {
 
   // Adds a subscription; UNAVAILABLE once the hub is shutting down.
   absl::Status Register(Subscription* subscription);
-  // After this returns the hub never touches `subscription` again.
+  // After this returns the hub never calls `subscription`'s On* methods
+  // again (a pump already scheduled still runs; it holds a reference).
   void Unregister(Subscription* subscription);
   // If every revision after `through` will be dispatched to subscriptions
   // (the subscription has caught up with the dispatcher), runs `go_live`
@@ -91,7 +102,11 @@ class ChangeHub : public storage::CommitObserver {
   const ChangeHubOptions& options() const { return options_; }
 
  private:
+  // Queues a pump for `subscription` (referenced) if `wanted`.
+  void SchedulePumpLocked(Subscription* subscription, bool wanted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TickLoop();
+  void PumpLoop();
 
   storage::Store& store_;
   const ChangeHubOptions options_;
@@ -100,7 +115,13 @@ class ChangeHub : public storage::CommitObserver {
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  atlas::Mutex pump_mu_;  // acquired after mu_, never before
+  std::deque<Subscription*> pumps_ ABSL_GUARDED_BY(pump_mu_);
+  bool stopping_ ABSL_GUARDED_BY(pump_mu_) = false;
+
   atlas::Notification stop_ticker_;
+  std::vector<std::thread> pump_threads_;
   std::thread ticker_;
 };
 

@@ -14,6 +14,7 @@
 
 #include "services/watch_stream.h"
 
+#include <atomic>
 #include <deque>
 #include <optional>
 
@@ -46,7 +47,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       Finish(ToGrpcStatus(status));
       return;
     }
-    Pump(/*allow_io=*/true);
+    Drive(/*allow_io=*/true);
   }
 
   void OnWriteDone(bool ok) override {
@@ -61,7 +62,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
                                       "the stream broke while writing");
       }
     }
-    Pump(/*allow_io=*/true);
+    Drive(/*allow_io=*/true);
   }
 
   void OnCancel() override {
@@ -72,52 +73,58 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
             grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
       }
     }
-    Pump(/*allow_io=*/false);
+    Drive(/*allow_io=*/false);
   }
 
   void OnDone() override {
     hub_.Unregister(this);
-    delete this;
+    Unref();
   }
 
-  // Subscription: called with the hub lock held.
-  void OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) override {
-    {
-      atlas::MutexLock lock(&mu_);
-      if (phase_ != Phase::kLive || finished_) return;
-      if (set->revision() <= through_) return;  // already handled
-      if (set->revision() != through_ + 1 ||
-          queue_.size() >= hub_.options().subscriber_queue_bound) {
-        // Too far behind to queue: read the rest from the change log. A
-        // write is in flight (the queue is not empty), and its completion
-        // resumes the stream.
-        phase_ = Phase::kCatchUp;
-        return;
-      }
-      QueueLocked(set);
-      if (queue_.empty()) return;
+  // Subscription: the On* calls come with the hub lock held.
+  bool OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) override {
+    atlas::MutexLock lock(&mu_);
+    if (phase_ != Phase::kLive || finished_) return false;
+    if (set->revision() <= through_) return false;  // already handled
+    if (set->revision() != through_ + 1 ||
+        queue_.size() >= hub_.options().subscriber_queue_bound) {
+      // Too far behind to queue: read the rest from the change log. A write
+      // is in flight (the queue is not empty), and its completion resumes
+      // the stream.
+      phase_ = Phase::kCatchUp;
+      return false;
     }
-    Pump(/*allow_io=*/false);
+    QueueLocked(set);
+    return !queue_.empty() && WantPumpLocked();
   }
 
-  void OnTick(absl::Time now) override {
-    {
-      atlas::MutexLock lock(&mu_);
-      if (phase_ != Phase::kLive || busy_ || finished_ || !queue_.empty() ||
-          now - last_write_ < hub_.options().progress_interval) {
-        return;
-      }
-      progress_due_ = true;
+  bool OnTick(absl::Time now) override {
+    atlas::MutexLock lock(&mu_);
+    if (phase_ != Phase::kLive || busy_ || finished_ || !queue_.empty() ||
+        now - last_write_ < hub_.options().progress_interval) {
+      return false;
     }
-    Pump(/*allow_io=*/false);
+    progress_due_ = true;
+    return WantPumpLocked();
   }
 
-  void OnShutdown() override {
+  bool OnShutdown() override {
+    atlas::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    return WantPumpLocked();
+  }
+
+  void Pump() override {
     {
       atlas::MutexLock lock(&mu_);
-      shutting_down_ = true;
+      pump_wanted_ = false;
     }
-    Pump(/*allow_io=*/false);
+    Drive(/*allow_io=*/false);
+  }
+
+  void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() override {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
   SubscriptionStats Stats() override {
@@ -217,9 +224,17 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     out_revision_ = revision;
   }
 
+  // True if a pump is not already pending (one pending pump is enough).
+  bool WantPumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (busy_ || finished_ || pump_wanted_) return false;
+    pump_wanted_ = true;
+    return true;
+  }
+
   // Starts the next write (or Finish) if nothing is in flight. With
-  // allow_io, may read the store to produce it.
-  void Pump(bool allow_io) {
+  // allow_io, may read the store to produce it. Touches no member after
+  // StartWrite/Finish: the stream may be gone by then.
+  void Drive(bool allow_io) {
     for (;;) {
       enum class Step { kWrite, kFinish, kSnapshotPage, kCatchUp } step;
       grpc::Status finish_status;
@@ -359,6 +374,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool progress_due_ ABSL_GUARDED_BY(mu_) = false;
   bool synced_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool pump_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  // gRPC's reference (dropped in OnDone) plus one per pending pump.
+  std::atomic<int> refs_{1};
   std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
   uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);

@@ -12,6 +12,7 @@
 #include "tests/services/test_server.h"
 #include "tests/services/watcher.h"
 #include "tests/testing/entities.h"
+#include "tests/testing/scale.h"
 
 namespace atlas::services {
 namespace {
@@ -69,7 +70,8 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
 
   std::vector<Want> wants;
   std::vector<std::unique_ptr<Watcher>> watchers;
-  for (int i = 0; i < 100; ++i) {
+  const int subscribers = testing::Scaled(100);
+  for (int i = 0; i < subscribers; ++i) {
     Want want;
     switch (i % 3) {
       case 0:
@@ -94,7 +96,7 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
     writers.emplace_back([&, w] {
       auto stub = server.NewStub();
       AtlasCalls mine(*stub);
-      for (int i = 0; i < 60; ++i) {
+      for (int i = 0; i < testing::Scaled(60); ++i) {
         // Entities move between topics so filters see enter/leave.
         std::vector<std::string> entity_topics = {
             kTopics[(w + i) % kTopics.size()]};
@@ -106,12 +108,13 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
         if (i % 11 == 10) {
           mine.Delete(e.name(), "", /*allow_missing=*/true);
         } else {
-          ASSERT_TRUE(mine.Update(e, {}, /*allow_missing=*/true).ok());
+          auto reply = mine.Update(e, {}, /*allow_missing=*/true);
+          ASSERT_TRUE(reply.ok()) << reply.status.error_message();
         }
       }
     });
   }
-  for (int i = 1; i < 100; i += 2) {
+  for (int i = 1; i < subscribers; i += 2) {
     watchers.insert(
         watchers.begin() + i,
         std::make_unique<Watcher>(server.stub(), wants[i].Request(start)));
@@ -141,7 +144,7 @@ TEST(WatchLoadTest, EightWritersHundredSubscribersExactlyTheMatchingEvents) {
 
 TEST(WatchLoadTest, StalledSubscriberCostsBoundedMemoryAndSlowsNobody) {
   constexpr size_t kBound = 64;
-  constexpr int kWrites = 50'000;
+  constexpr int kWrites = testing::Scaled(50'000);
   testing::TestServer server(Hub(kBound));
   AtlasCalls calls(server.stub());
   ASSERT_TRUE(calls.Apply({testing::Topic("t0")}).ok());
@@ -177,7 +180,8 @@ TEST(WatchLoadTest, StalledSubscriberCostsBoundedMemoryAndSlowsNobody) {
                                                 {"t0"},
                                                 absl::StrCat(batch, payload)));
         }
-        ASSERT_TRUE(mine.Apply(entities).ok());
+        auto reply = mine.Apply(entities);
+        ASSERT_TRUE(reply.ok()) << reply.status.error_message();
       }
     });
   }

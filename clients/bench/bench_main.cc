@@ -1,0 +1,184 @@
+// atlas-bench: load generator for Atlas (and, side by side, etcd): durable
+// writes, batched applies, reads, watch fan-out, idle watch streams and
+// change-log catch-up. Prints a table; with --json, one JSON object per
+// workload per line on stdout (the table then goes to stderr).
+
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "clients/bench/atlas_target.h"
+#include "clients/bench/completion_queues.h"
+#include "clients/bench/etcd_target.h"
+#include "clients/bench/workloads.h"
+
+namespace {
+
+using atlas::bench::BenchConfig;
+
+constexpr char kWorkloadHelp[] =
+    "Workloads (comma-separated, run in order):\n"
+    "  write    durable single-entity writes (Atlas UpdateEntity with\n"
+    "           allow_missing; etcd Put), closed loop; latency per write\n"
+    "  apply    ApplyEntities of --batch entities a call (Atlas only);\n"
+    "           PER_SECOND counts entities, latency per call\n"
+    "  read     writes --read_keys keys, then gets them at random (Atlas\n"
+    "           GetEntity; etcd Range of one key, serializable)\n"
+    "  fanout   --subscribers watch streams over --topics topics; writers at\n"
+    "           --rate writes/s; PER_SECOND counts deliveries, latency is\n"
+    "           write issued -> event received (timestamp in the payload)\n"
+    "  idle     opens --streams watch streams that see nothing; reads the\n"
+    "           server's VmRSS (--server_pid) before and after; latency is\n"
+    "           the time for a stream to be acknowledged\n"
+    "  catchup  writes --catchup_events events, then one subscriber replays\n"
+    "           them from their first revision; PER_SECOND counts events,\n"
+    "           P50/P99 are the times until 50 % / 99 % had arrived\n"
+    "  ready    polls until the server answers a call; ready_ms is how long\n"
+    "           that took (for restart timing)";
+
+void AddFlags(CLI::App& app, BenchConfig& config,
+              atlas::bench::TargetOptions& target, std::string& kind,
+              std::vector<std::string>& workloads, int& client_threads,
+              bool& json, bool& linearizable) {
+  app.footer(kWorkloadHelp);
+  app.add_option("--target", kind, "What to drive: atlas or etcd")
+      ->check(CLI::IsMember({"atlas", "etcd"}))
+      ->capture_default_str();
+  app.add_option("--server", target.server, "host:port of the server")
+      ->envname("ATLAS_SERVER")
+      ->capture_default_str();
+  app.add_option("--workload,-w", workloads, "Workloads, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember(atlas::bench::WorkloadNames()))
+      ->required();
+  app.add_flag("--json", json,
+               "Print one JSON object per workload per line on stdout (the "
+               "table goes to stderr)");
+  app.add_option("--duration", config.duration_s, "Measured seconds")
+      ->capture_default_str();
+  app.add_option("--warmup", config.warmup_s,
+                 "Seconds run before measuring")->capture_default_str();
+  app.add_option("--concurrency,-c", config.concurrency,
+                 "Calls in flight (write, apply, read)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--channels", target.channels,
+                 "Channels (HTTP/2 connections) for unary calls")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--watch_channels", target.watch_channels,
+                 "Channels the watch streams are spread over")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--client_threads", client_threads,
+                 "Completion-queue threads of this client")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--payload_bytes", config.payload_bytes,
+                 "Bytes of payload per entity/value")
+      ->capture_default_str();
+  app.add_option("--keys", config.keys,
+                 "write: 0 = a new key per write, N = spread over N keys "
+                 "(1 = one hot key)")
+      ->capture_default_str();
+  app.add_option("--read_keys", config.read_keys, "read: keys to read")
+      ->capture_default_str();
+  app.add_option("--batch", config.batch, "apply: entities per call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max_ops", config.max_ops,
+                 "write/apply: stop after this many calls (0: none)")
+      ->capture_default_str();
+  app.add_option("--subscribers", config.subscribers, "fanout: subscribers")
+      ->capture_default_str();
+  app.add_option("--topics", config.topics,
+                 "fanout: topics (subscriber i filters on topic i % topics)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--rate", config.rate, "fanout: writes per second")
+      ->capture_default_str();
+  app.add_option("--drain", config.drain_s,
+                 "fanout: seconds to wait for late deliveries")
+      ->capture_default_str();
+  app.add_option("--streams", config.streams, "idle: watch streams")
+      ->capture_default_str();
+  app.add_option("--server_pid", config.server_pid,
+                 "idle: PID of the server whose VmRSS is reported")
+      ->capture_default_str();
+  app.add_option("--hold", config.hold_s,
+                 "idle: seconds to hold the streams before reading memory")
+      ->capture_default_str();
+  app.add_option("--catchup_events", config.catchup_events,
+                 "catchup: events to write and replay")
+      ->capture_default_str();
+  app.add_option("--catchup_batch", config.catchup_batch,
+                 "catchup: entities per revision (Atlas ApplyEntities)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--timeout_ms", target.timeout_ms, "Deadline of unary calls")
+      ->capture_default_str();
+  app.add_option("--ready_timeout", config.ready_timeout_s,
+                 "ready: seconds to wait for the server")
+      ->capture_default_str();
+  app.add_flag("--linearizable", linearizable,
+               "etcd read: linearizable Range instead of serializable");
+}
+
+// Thousands of watch streams need descriptors and the default soft limit
+// may be low: raise it to the hard limit.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"atlas-bench: load generator for Atlas and etcd"};
+  BenchConfig config;
+  atlas::bench::TargetOptions target_options;
+  target_options.server = "127.0.0.1:50051";
+  std::string kind = "atlas";
+  std::vector<std::string> workloads;
+  int client_threads = 2;
+  bool json = false;
+  bool linearizable = false;
+  AddFlags(app, config, target_options, kind, workloads, client_threads, json,
+           linearizable);
+  CLI11_PARSE(app, argc, argv);
+  target_options.serializable_reads = !linearizable;
+  RaiseFileLimit();
+
+  std::vector<atlas::bench::WorkloadResult> results;
+  {
+    atlas::bench::CompletionQueues queues(client_threads);
+    std::unique_ptr<atlas::bench::Target> target;
+    if (kind == "etcd") {
+      target = std::make_unique<atlas::bench::EtcdTarget>(target_options, queues);
+    } else {
+      target =
+          std::make_unique<atlas::bench::AtlasTarget>(target_options, queues);
+    }
+    for (const std::string& workload : workloads) {
+      std::cerr << "atlas-bench: " << workload << " against " << kind << " at "
+                << target_options.server << " ...\n";
+      results.push_back(atlas::bench::RunWorkload(workload, config, *target));
+      if (json) {
+        std::cout << atlas::bench::ToJsonLine(results.back()) << std::endl;
+      }
+    }
+  }
+  atlas::bench::PrintTable(results, json ? std::cerr : std::cout);
+  for (const auto& result : results) {
+    if (result.errors > 0 && result.ops_per_s == 0) return 1;
+  }
+  return 0;
+}

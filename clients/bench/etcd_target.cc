@@ -1,0 +1,175 @@
+#include "clients/bench/etcd_target.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "clients/bench/payload.h"
+
+namespace atlas::bench {
+namespace {
+
+std::string KeyPrefix(char space, int topic) {
+  return topic >= 0 ? absl::StrCat("/bench/", std::string(1, space), "/t",
+                                   topic, "/")
+                    : absl::StrCat("/bench/", std::string(1, space), "/");
+}
+
+// The end of the range of keys starting with `prefix` (etcd's convention:
+// the prefix with its last byte incremented).
+std::string PrefixEnd(std::string prefix) {
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+// One Watch stream carrying one watcher: start, send the create request, then
+// read until the stream ends.
+class EtcdWatch final : public Tag, public WatchStream {
+ public:
+  EtcdWatch(etcdserverpb::Watch::Stub& stub, grpc::CompletionQueue* queue,
+            const WatchSpec& spec, WatchCallbacks callbacks)
+      : callbacks_(std::move(callbacks)) {
+    etcdserverpb::WatchCreateRequest* create =
+        request_.mutable_create_request();
+    const std::string prefix = KeyPrefix(spec.space, spec.topic);
+    create->set_key(prefix);
+    create->set_range_end(PrefixEnd(prefix));
+    create->set_start_revision(static_cast<int64_t>(spec.start_revision));
+    stream_ = stub.PrepareAsyncWatch(&context_, queue);
+    stream_->StartCall(this);
+  }
+
+  void Cancel() override { context_.TryCancel(); }
+
+  void Proceed(bool ok) override {
+    if (state_ == State::kFinishing) {
+      callbacks_.on_done(status_);
+      return;
+    }
+    if (!ok) {
+      state_ = State::kFinishing;
+      stream_->Finish(&status_, this);
+      return;
+    }
+    switch (state_) {
+      case State::kStarting:
+        state_ = State::kCreating;
+        stream_->Write(request_, this);
+        return;
+      case State::kCreating:
+        state_ = State::kReading;
+        break;
+      case State::kReading:
+        if (response_.canceled()) {
+          // The watcher is gone (compacted revision, ...): end the stream.
+          context_.TryCancel();
+        } else {
+          Deliver();
+        }
+        break;
+      case State::kFinishing:
+        return;
+    }
+    stream_->Read(&response_, this);
+  }
+
+ private:
+  enum class State { kStarting, kCreating, kReading, kFinishing };
+
+  void Deliver() {
+    if (response_.created() && !ready_) {
+      ready_ = true;
+      callbacks_.on_ready();
+    }
+    for (const etcdserverpb::Event& event : response_.events()) {
+      callbacks_.on_event(static_cast<uint64_t>(event.kv().mod_revision()),
+                          WrittenNanos(event.kv().value()));
+    }
+  }
+
+  WatchCallbacks callbacks_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest,
+                                                etcdserverpb::WatchResponse>>
+      stream_;
+  etcdserverpb::WatchRequest request_;
+  etcdserverpb::WatchResponse response_;
+  grpc::Status status_;
+  State state_ = State::kStarting;
+  bool ready_ = false;
+};
+
+}  // namespace
+
+EtcdTarget::EtcdTarget(const TargetOptions& options, CompletionQueues& queues)
+    : options_(options), queues_(queues) {
+  for (auto& channel : OpenChannels(options.server, options.channels, "unary")) {
+    kv_stubs_.push_back(etcdserverpb::KV::NewStub(channel));
+  }
+  for (auto& channel :
+       OpenChannels(options.server, options.watch_channels, "watch")) {
+    watch_stubs_.push_back(etcdserverpb::Watch::NewStub(channel));
+  }
+}
+
+absl::Status EtcdTarget::Setup(int) {
+  // Nothing to create; check that etcd answers.
+  etcdserverpb::RangeRequest request;
+  request.set_key("/bench/");
+  request.set_serializable(true);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(options_.timeout_ms));
+  context.set_wait_for_ready(true);
+  etcdserverpb::RangeResponse response;
+  grpc::Status status = kv_stubs_[0]->Range(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("etcd does not answer: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+void EtcdTarget::Write(int lane, const WriteOp& op, OpDone done) {
+  etcdserverpb::PutRequest request;
+  request.set_key(absl::StrCat(KeyPrefix(op.space, op.topic), op.key));
+  request.set_value(op.payload);
+  UnaryCall<etcdserverpb::PutResponse>::Start(
+      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncPut, request,
+      queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
+      [done = std::move(done)](const grpc::Status& status,
+                               etcdserverpb::PutResponse& response) {
+        done({status, static_cast<uint64_t>(response.header().revision())});
+      });
+}
+
+void EtcdTarget::Read(int lane, char space, uint64_t key, OpDone done) {
+  etcdserverpb::RangeRequest request;
+  request.set_key(absl::StrCat(KeyPrefix(space, -1), key));
+  request.set_serializable(options_.serializable_reads);
+  UnaryCall<etcdserverpb::RangeResponse>::Start(
+      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncRange, request,
+      queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
+      [done = std::move(done)](const grpc::Status& status,
+                               etcdserverpb::RangeResponse& response) {
+        grpc::Status result = status;
+        if (status.ok() && response.kvs_size() != 1) {
+          result = grpc::Status(grpc::StatusCode::NOT_FOUND, "key not found");
+        }
+        done({result, static_cast<uint64_t>(response.header().revision())});
+      });
+}
+
+void EtcdTarget::Apply(int, const std::vector<WriteOp>&, OpDone done) {
+  done({grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     "etcd has no multi-entity apply in atlas-bench"),
+        0});
+}
+
+std::unique_ptr<WatchStream> EtcdTarget::Watch(int lane, const WatchSpec& spec,
+                                               WatchCallbacks callbacks) {
+  return std::make_unique<EtcdWatch>(
+      *watch_stubs_[static_cast<size_t>(lane) % watch_stubs_.size()],
+      queues_.ForLane(lane), spec, std::move(callbacks));
+}
+
+}  // namespace atlas::bench

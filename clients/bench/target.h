@@ -1,0 +1,88 @@
+#pragma once
+
+// Target: the store under test, driven asynchronously. AtlasTarget speaks
+// atlas.v1.Atlas, EtcdTarget etcd's v3 API; the workloads see only this
+// interface, so both run exactly the same load.
+//
+// Keys live in "spaces", one letter per workload ('w' write, 'r' read,
+// 'a' apply, 'f' fan-out, 'c' catch-up, 'i' idle), so workloads run one
+// after the other against one server do not see each other's data. A key
+// may also belong to one of the fan-out topics (Atlas: entity topic
+// "bench-t<N>"; etcd: key prefix "/bench/<space>/t<N>/").
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace atlas::bench {
+
+struct WriteOp {
+  char space = 'w';
+  uint64_t key = 0;
+  int topic = -1;  // none
+  std::string payload;
+};
+
+struct OpResult {
+  grpc::Status status;
+  // The store revision the call reported (write: the write's revision).
+  uint64_t revision = 0;
+};
+// Runs on a completion-queue thread.
+using OpDone = std::function<void(const OpResult&)>;
+
+struct WatchSpec {
+  char space = 'f';
+  int topic = -1;               // -1: every key of the space
+  uint64_t start_revision = 0;  // 0: from now on
+};
+
+// Called on completion-queue threads; on_ready and on_done once each, in
+// that order (on_done without on_ready if the watch failed to start).
+struct WatchCallbacks {
+  // The server acknowledged the watch (Atlas: first message; etcd: created).
+  std::function<void()> on_ready;
+  // One delivered event: its revision and the `t` of its payload.
+  std::function<void(uint64_t revision, int64_t written_ns)> on_event;
+  std::function<void(const grpc::Status&)> on_done;
+};
+
+class WatchStream {
+ public:
+  virtual ~WatchStream() = default;
+  // Ends the stream; on_done follows. Destroy only after on_done.
+  virtual void Cancel() = 0;
+};
+
+struct TargetOptions {
+  std::string server;
+  int channels = 8;         // for unary calls
+  int watch_channels = 32;  // for watch streams
+  int64_t timeout_ms = 10'000;
+  bool serializable_reads = true;  // etcd Range
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual const char* name() const = 0;
+  // Creates what the workloads need before they start (Atlas: the basket and
+  // the fan-out topics bench-t0..bench-t<topics-1>). Blocking.
+  virtual absl::Status Setup(int topics) = 0;
+  // `lane` picks the channel and completion queue.
+  virtual void Write(int lane, const WriteOp& op, OpDone done) = 0;
+  virtual void Read(int lane, char space, uint64_t key, OpDone done) = 0;
+  // Atomic multi-key write (Atlas ApplyEntities); etcd has none here.
+  virtual bool SupportsApply() const = 0;
+  virtual void Apply(int lane, const std::vector<WriteOp>& ops,
+                     OpDone done) = 0;
+  virtual std::unique_ptr<WatchStream> Watch(int lane, const WatchSpec& spec,
+                                             WatchCallbacks callbacks) = 0;
+};
+
+}  // namespace atlas::bench
