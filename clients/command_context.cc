@@ -1,5 +1,6 @@
 #include "clients/command_context.h"
 
+#include <chrono>
 #include <ostream>
 #include <thread>
 #include <utility>
@@ -35,16 +36,15 @@ absl::Status CommandContext::Print(const std::string& text) {
   return absl::OkStatus();
 }
 
-void CommandContext::ResetConnectBackoff() {
-  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-}
-
 void CommandContext::Sleep(Backoff::Delay delay) {
   if (io_.sleep) {
     io_.sleep(delay);
-  } else {
-    std::this_thread::sleep_for(delay);
+    return;
   }
+  const auto deadline = std::chrono::system_clock::now() + delay;
+  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+  channel_->WaitForConnected(deadline);
+  std::this_thread::sleep_until(deadline);
 }
 
 }  // namespace atlas::client

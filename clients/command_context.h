@@ -52,12 +52,12 @@ class CommandContext {
   // gone (e.g. a closed pipe).
   absl::Status Print(const std::string& text);
 
+  // Waits `delay` before a reconnect attempt (Io::sleep if set). Meanwhile
+  // the channel retries connecting, and the wait drives those attempts: a
+  // synchronous client that merely sleeps does no I/O, so its channel would
+  // go on failing calls with the old error until gRPC's 5 s backup poller
+  // noticed that the server is back.
   void Sleep(Backoff::Delay delay);
-
-  // Lets the channel try to connect at once instead of after its own
-  // reconnect backoff, which otherwise keeps failing calls fast with the old
-  // error for seconds after the server is back.
-  void ResetConnectBackoff();
 
  private:
   ConnectionOptions connection_;

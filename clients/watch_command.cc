@@ -52,7 +52,6 @@ class WatchSession {
       context_.err() << "atlasctl: watch: " << reason << "; reconnecting in "
                      << delay.count() << "ms" << std::endl;
       context_.Sleep(delay);
-      context_.ResetConnectBackoff();
     }
   }
 

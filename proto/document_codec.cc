@@ -1,5 +1,6 @@
 #include "proto/document_codec.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -83,8 +84,17 @@ absl::StatusOr<Entity> DecodeYamlDocument(const YAML::Node& node,
 absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
                                                       absl::string_view file) {
   std::vector<DecodedEntity> decoded;
+  // yaml-cpp 0.7 accepts a quoted scalar left open at the end of the input
+  // (`title: "x` reads as the title "x "). A document end marker after the
+  // text makes it fail as a document indicator inside the scalar; it changes
+  // nothing in a well-formed text.
+  std::string terminated(text);
+  if (!terminated.empty() && terminated.back() != '\n') terminated += '\n';
+  const int end_marker_line =
+      static_cast<int>(std::count(terminated.begin(), terminated.end(), '\n'));
+  terminated += "...\n";
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    const std::vector<YAML::Node> documents = YAML::LoadAll(terminated);
     auto add = [&](const YAML::Node& node) -> absl::Status {
       const int index = static_cast<int>(decoded.size()) + 1;
       absl::StatusOr<Entity> entity = DecodeYamlDocument(node, file, index);
@@ -108,6 +118,13 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
     if (e.mark.is_null()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": malformed YAML: ", e.msg));
+    }
+    if (e.mark.line >= end_marker_line &&
+        e.msg == YAML::ErrorMsg::DOC_IN_SCALAR) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file,
+          ": malformed YAML: a quoted string is not closed before the "
+          "end of the file"));
     }
     return absl::InvalidArgumentError(
         absl::StrCat(Prefix(file, e.mark.line + 1, e.mark.column + 1, 0),

@@ -19,10 +19,6 @@ rocksdb::ColumnFamilyOptions PointLookupOptions() {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // A whole-key bloom filter in the memtable too: every put of a new name
-  // looks the name up first, and most such lookups miss.
-  options.memtable_prefix_bloom_size_ratio = 0.02;
-  options.memtable_whole_key_filtering = true;
   return options;
 }
 

@@ -49,7 +49,7 @@ struct Store::PendingCommit {
     mu.Unlock();
     return out;
   }
-  // Wakes this caller's thread alone (no other waiter shares `mu`).
+  // Wakes this caller's thread alone (no other thread waits on `mu`).
   void Tell(State to) {
     atlas::MutexLock lock(&mu);
     state = to;
@@ -159,10 +159,10 @@ void IndexRows(const v1::Entity& entity, absl::flat_hash_set<std::string>& out) 
 
 }  // namespace
 
-// Leadership passes directly from one leader to the next (the oldest queued
-// caller), and every caller waits on its own mutex, so finishing a group
-// wakes the next leader first and each member once, instead of making every
-// waiter re-evaluate a shared condition on one mutex in turn.
+// Every caller waits on its own mutex, and leadership passes directly from
+// one leader to the next (the oldest queued caller): finishing a group wakes
+// each member once and then the next leader, instead of waking every waiter
+// to re-check a shared condition on queue_mu_ one after another.
 // Invariant: queue_ is empty whenever leader_active_ is false.
 absl::StatusOr<CommitResult> Store::Commit(CommitRequest request) {
   PendingCommit pending;

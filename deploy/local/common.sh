@@ -11,6 +11,7 @@ ATLAS_PACKAGES=(
   libabsl-dev librocksdb-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-grpc-tools python3-yaml
+  buildah podman runc catatonit
 )
 
 ensure_packages() {

@@ -229,6 +229,30 @@ TEST(DecodeEntitiesTest, MalformedYamlNamesLineAndColumn) {
             "bad.yaml:2:4: malformed YAML: illegal map value");
 }
 
+TEST(DecodeEntitiesTest, QuotedStringOpenAtTheEndIsMalformed) {
+  // yaml-cpp alone reads these as titles "x " and "x member: {} ".
+  const std::string unclosed =
+      "bad.yaml: malformed YAML: a quoted string is not closed before the "
+      "end of the file";
+  EXPECT_EQ(
+      DecodeError("name: members/eu\nmember: {}\ntitle: \"x\n", "bad.yaml"),
+      unclosed);
+  EXPECT_EQ(DecodeError("name: members/eu\ntitle: 'x\nmember: {}", "bad.yaml"),
+            unclosed);
+  // Other errors at the end keep their own message.
+  EXPECT_EQ(DecodeError("name: members/eu\ntopics: [a, b\n", "bad.yaml"),
+            "bad.yaml:3:1: malformed YAML: end of sequence flow not found");
+  // Closed strings, block scalars and document markers are unaffected.
+  absl::StatusOr<std::vector<DecodedEntity>> decoded = DecodeEntities(
+      "name: members/eu\ntitle: \"a\n  b\"\nmember: {}\n...\n---\n"
+      "name: members/jp\nmember: {}\ntitle: |+\n  keep\n\n",
+      "ok.yaml");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_EQ(decoded->size(), 2u);
+  EXPECT_EQ((*decoded)[0].entity.title(), "a b");
+  EXPECT_EQ((*decoded)[1].entity.title(), "keep\n\n");
+}
+
 TEST(DecodeEntitiesTest, MalformedJsonNamesLine) {
   EXPECT_EQ(DecodeError("[\n {\"name\": \"members/eu\"},\n {\"name\": \n",
                         "bad.json"),

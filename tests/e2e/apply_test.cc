@@ -2,6 +2,7 @@
 // preconditions, dry runs, the get -> edit -> apply round trip, and invalid
 // documents.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,9 @@ class ApplyTest : public E2eTest {
 
 TEST_F(ApplyTest, ReportsCreatedUnchangedUpdatedAndMovesTheRevision) {
   const uint64_t seeded = Revision();
-  const std::string file =
-      WriteFile("note.yaml", NoteYaml("e2e-apply", "E2E apply",
-                                      {"cybersecurity"}, "First version."));
+  const std::string file = WriteFile(
+      "note.yaml",
+      NoteYaml("e2e-apply", "E2E apply", {"cybersecurity"}, "First version."));
 
   ProcessResult result = Atlasctl({"apply", "-f", file});
   ASSERT_EQ(result.exit_code, 0) << Describe(result);
@@ -174,6 +175,11 @@ struct InvalidDocument {
   std::vector<std::string> words;
 };
 
+// Names the case in test listings (ctest shows parameter values).
+void PrintTo(const InvalidDocument& document, std::ostream* out) {
+  *out << document.test_name;
+}
+
 class InvalidDocumentTest
     : public E2eTest,
       public ::testing::WithParamInterface<InvalidDocument> {};
@@ -196,11 +202,11 @@ INSTANTIATE_TEST_SUITE_P(
                         "name: documents/e2e-bad\ntitel: Misspelt\n"
                         "document:\n  summary: s\n",
                         {"invalid document", "no such field \"titel\""}},
-        InvalidDocument{"ListGivenAScalar",
-                        "name: documents/e2e-bad\ntopics: cybersecurity\n"
-                        "document:\n  summary: s\n",
-                        {"invalid document", "field \"topics\"",
-                         "expected a list"}},
+        InvalidDocument{
+            "ListGivenAScalar",
+            "name: documents/e2e-bad\ntopics: cybersecurity\n"
+            "document:\n  summary: s\n",
+            {"invalid document", "field \"topics\"", "expected a list"}},
         InvalidDocument{"IntegerGivenAWord",
                         "name: documents/e2e-bad\nbasket:\n  position: first\n",
                         {"invalid document", "field \"basket.position\"",
@@ -211,12 +217,16 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidDocument{"UnknownTopic",
                         "name: documents/e2e-bad\ntopics: [no-such-topic]\n"
                         "document:\n  summary: s\n",
-                        {"invalid argument", "unknown topic",
-                         "no-such-topic"}},
+                        {"invalid argument", "unknown topic", "no-such-topic"}},
         InvalidDocument{"MalformedYaml",
                         "name: documents/e2e-bad\ntitle: [unclosed\n"
                         "document:\n  summary: s\n",
-                        {"invalid document", "malformed YAML"}}),
+                        {"invalid document", "malformed YAML"}},
+        InvalidDocument{"UnclosedQuote",
+                        "name: documents/e2e-bad\ndocument:\n  summary: s\n"
+                        "title: \"never closed\n",
+                        {"invalid document", "malformed YAML",
+                         "quoted string is not closed"}}),
     [](const ::testing::TestParamInfo<InvalidDocument>& info) {
       return info.param.test_name;
     });

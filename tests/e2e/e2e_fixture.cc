@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -19,7 +20,8 @@ using atlas::v1::Entity;
 
 absl::Status ParseJson(const std::string& json,
                        google::protobuf::Message* message) {
-  const auto status = google::protobuf::util::JsonStringToMessage(json, message);
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(json, message);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "not a ", message->GetDescriptor()->full_name(),
@@ -34,6 +36,12 @@ void E2eTest::SetUp() {
   server_options_.data_dir = data_dir();
   server_options_.seed_dir = DatasetDir();
   StartServer();
+}
+
+void E2eTest::TearDown() {
+  if (HasFailure() && server_ != nullptr) {
+    std::cerr << "atlas-server stderr:\n" << server_->process().Stderr();
+  }
 }
 
 void E2eTest::StartServer() {
@@ -113,9 +121,9 @@ std::string E2eTest::ReadFile(const std::string& path) {
 std::string NoteYaml(const std::string& id, const std::string& title,
                      const std::vector<std::string>& topics,
                      const std::string& summary) {
-  std::string yaml = absl::StrCat("name: documents/", id, "\ntitle: \"", title,
-                                  "\"\ntopics: [", absl::StrJoin(topics, ", "),
-                                  "]\n");
+  std::string yaml =
+      absl::StrCat("name: documents/", id, "\ntitle: \"", title,
+                   "\"\ntopics: [", absl::StrJoin(topics, ", "), "]\n");
   absl::StrAppend(&yaml,
                   "document:\n"
                   "  document_type: DOCUMENT_TYPE_REPORT\n"
@@ -149,8 +157,8 @@ absl::StatusOr<std::vector<Entity>> ParseEntityListJson(
     const std::string& json) {
   // A JSON array of entities is the `entities` field of a list response.
   atlas::v1::ListEntitiesResponse response;
-  if (absl::Status s = ParseJson(absl::StrCat("{\"entities\": ", json, "}"),
-                                 &response);
+  if (absl::Status s =
+          ParseJson(absl::StrCat("{\"entities\": ", json, "}"), &response);
       !s.ok()) {
     return s;
   }

@@ -24,6 +24,8 @@ namespace atlas::e2e {
 class E2eTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // On failure, shows the server's log.
+  void TearDown() override;
 
   // Starts the server on data_dir() (seeded from data/wto when empty); after
   // a StopServer(), on the same port as before.
@@ -50,9 +52,10 @@ class E2eTest : public ::testing::Test {
 
   std::string data_dir() const { return dir_.Sub("data"); }
   const std::string& server_address() const { return address_; }
-  ServerProcess& server() { return *server_; }
   const atlas::testing::TempDir& dir() const { return dir_; }
 
+  // A derived fixture may change these in its constructor; SetUp() sets
+  // the data and seed directories.
   ServerOptions server_options_;
 
  private:

@@ -84,13 +84,12 @@ TEST_F(ReadCommandsTest, ListByKindPrintsTheAgreements) {
   ASSERT_TRUE(entities.ok()) << entities.status();
 
   const std::vector<std::string> names = Names(*entities);
-  EXPECT_THAT(names, IsSupersetOf({"agreements/tbt-agreement",
-                                   "agreements/ita", "agreements/ita-ii",
-                                   "agreements/trips-agreement",
-                                   "agreements/gats"}));
-  EXPECT_EQ(names, ExpectedNames([](const Entity& e) {
-              return e.has_agreement();
-            }));
+  EXPECT_THAT(names,
+              IsSupersetOf({"agreements/tbt-agreement", "agreements/ita",
+                            "agreements/ita-ii", "agreements/trips-agreement",
+                            "agreements/gats"}));
+  EXPECT_EQ(names,
+            ExpectedNames([](const Entity& e) { return e.has_agreement(); }));
   for (const Entity& entity : *entities) {
     EXPECT_TRUE(entity.has_agreement()) << entity.name();
   }
@@ -115,8 +114,8 @@ TEST_F(ReadCommandsTest, ListByTopicPrintsTheAiEntities) {
               IsSupersetOf({"documents/trading-with-intelligence",
                             "tradeConcerns/eu-draft-ai-act",
                             "tbtNotifications/china-ai-regulation-2024",
-                            "events/ai-report-launch-2024",
-                            "organizations/wto", "agreements/tbt-agreement"}));
+                            "events/ai-report-launch-2024", "organizations/wto",
+                            "agreements/tbt-agreement"}));
   EXPECT_EQ(names, ExpectedNames([](const Entity& e) {
               return HasTopic(e, "artificial-intelligence");
             }));

@@ -65,7 +65,6 @@ class ServerProcess {
   std::unique_ptr<Subprocess> process_;
   std::string address_;
   int port_;
-  std::unique_ptr<atlas::v1::Atlas::Stub> stub_;
 };
 
 // A local port nothing listens on (bound, then released).

@@ -77,9 +77,9 @@ class SpawnSetup {
     if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes_, &none);
     if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes_, &defaults);
     if (rc == 0) {
-      rc = posix_spawnattr_setflags(
-          &attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                            POSIX_SPAWN_SETSIGDEF);
+      rc = posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETPGROUP |
+                                                      POSIX_SPAWN_SETSIGMASK |
+                                                      POSIX_SPAWN_SETSIGDEF);
     }
     return rc;
   }

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# compare_etcd.sh: Atlas next to etcd 3.4 on this machine, same client, same
+# payloads, same durability (both fsync before acknowledging a write).
+#
+# Each round starts a fresh atlas-server and a fresh etcd on free loopback
+# ports in temporary directories (the order alternates between rounds), runs
+# every workload against one and then the other with atlas-bench, measures the
+# bare unary-RPC ceiling of the same atlas-server process with h2load
+# (grpc.health.v1.Health/Check), plus h2load references for etcd Put/Range and
+# Atlas GetEntity, and stops the servers. At the end it prints one table of
+# medians over the rounds with the ratios Atlas/etcd and each Atlas figure as
+# a fraction of the ceiling, and the goals of the benchmark issue.
+#
+# Usage: tests/bench/compare_etcd.sh [options]
+#   --build DIR        build dir with clients/atlas-bench and
+#                      services/atlas-server (default: build-bench2)
+#   --rounds N         rounds (default 3)
+#   --duration S       measured seconds per workload (default 10)
+#   --workloads LIST   comma-separated rows to run (default: all):
+#                      write,write-100b,write-hot,read,apply,apply-100b,
+#                      fanout,fanout-100b,idle,catchup,catchup-b100,h2load
+#   --out DIR          keep results here (default: a temp dir, printed)
+#   --summary-only DIR re-print the summary of a previous --out DIR
+# Needs: etcd (Debian etcd-server), h2load (nghttp2-client), python3.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$ROOT/build-bench2"
+ROUNDS=3
+DURATION=10
+WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,idle,catchup,catchup-b100,h2load"
+OUT=""
+SUMMARY_ONLY=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) BUILD="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --workloads) WORKLOADS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --summary-only) SUMMARY_ONLY="$2"; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    *) echo "compare_etcd.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+SUMMARY="$ROOT/tests/bench/compare_summary.py"
+if [[ -n "$SUMMARY_ONLY" ]]; then
+  exec python3 "$SUMMARY" "$SUMMARY_ONLY"
+fi
+
+BENCH="$BUILD/clients/atlas-bench"
+SERVER="$BUILD/services/atlas-server"
+for tool in "$BENCH" "$SERVER" "$(command -v etcd || true)" \
+            "$(command -v h2load || true)"; do
+  if [[ -z "$tool" || ! -x "$tool" ]]; then
+    echo "compare_etcd.sh: missing $tool (build atlas-bench and atlas-server;" \
+         "apt-get install etcd-server nghttp2-client)" >&2
+    exit 2
+  fi
+done
+ulimit -n "$(ulimit -Hn)"
+
+WORK="$(mktemp -d /tmp/atlas-vs-etcd.XXXXXX)"
+OUT="${OUT:-$WORK/results}"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK/data"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
+
+log() { echo "[$(date +%T) load $(cut -d' ' -f1-3 /proc/loadavg)] $*" >&2; }
+
+# gRPC-framed request bodies for h2load: 1 byte flags, 4 bytes length, message.
+python3 - "$WORK" <<'EOF'
+import struct, sys
+d = sys.argv[1]
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+def field(num, data):
+    return varint(num << 3 | 2) + varint(len(data)) + data
+def frame(msg):
+    return b"\x00" + struct.pack(">I", len(msg)) + msg
+bodies = {
+    "health.bin": frame(b""),  # grpc.health.v1.HealthCheckRequest{}
+    # etcdserverpb.PutRequest{key, value: 1 KiB}
+    "etcd_put.bin": frame(field(1, b"/bench/h/0") + field(2, b"x" * 1024)),
+    # etcdserverpb.RangeRequest{key, serializable: true}
+    "etcd_range.bin": frame(field(1, b"/bench/r/0") + varint(7 << 3) + b"\x01"),
+    # atlas.v1.GetEntityRequest{name}
+    "atlas_get.bin": frame(field(1, b"documents/bench-r0")),
+}
+for name, body in bodies.items():
+    open(f"{d}/{name}", "wb").write(body)
+EOF
+
+# h2load LABEL TARGET PORT PATH BODY: appends one JSON line.
+run_h2load() {
+  local label="$1" target="$2" port="$3" path="$4" body="$5" round="$6"
+  local out
+  out="$(h2load -D "$DURATION" --warm-up-time=1 -c 8 -m 32 \
+           -H 'content-type: application/grpc' -H 'te: trailers' \
+           -d "$WORK/$body" "http://127.0.0.1:$port$path" 2>&1)" || true
+  printf '%s\n' "$out" | python3 "$SUMMARY" --h2load "$label" "$target" \
+    "$round" "$RESULTS"
+}
+
+# bench LABEL TARGET PORT ROUND ARGS...: one atlas-bench run, JSON appended.
+bench() {
+  local label="$1" target="$2" port="$3" round="$4"
+  shift 4
+  log "round $round: $label on $target"
+  local line
+  line="$("$BENCH" --target "$target" --server "127.0.0.1:$port" --json \
+            --duration "$DURATION" "$@" 2>>"$OUT/bench.log" | tail -n 1)" || true
+  if [[ "$line" != \{* ]]; then
+    line="{\"workload\":\"$label\",\"target\":\"$target\",\"ops_per_s\":0,\"p50_ms\":null,\"p99_ms\":null,\"errors\":1,\"note\":\"atlas-bench failed (see bench.log)\"}"
+  fi
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["label"]=sys.argv[2]; r["round"]=int(sys.argv[3]); print(json.dumps(r))' \
+    "$line" "$label" "$round" >> "$RESULTS"
+  echo "  $line" >&2
+}
+
+start_atlas() {  # sets ATLAS_PORT ATLAS_PID
+  ATLAS_PORT="$(free_port)"
+  mkdir -p "$WORK/data/atlas"
+  "$SERVER" --listen "127.0.0.1:$ATLAS_PORT" --data_dir "$WORK/data/atlas" \
+    > "$OUT/atlas-server.log" 2>&1 &
+  ATLAS_PID=$!
+  PIDS+=("$ATLAS_PID")
+  "$BENCH" --target atlas --server "127.0.0.1:$ATLAS_PORT" -w ready \
+    --ready_timeout 30 > /dev/null 2>&1
+}
+
+start_etcd() {  # sets ETCD_PORT ETCD_PID
+  ETCD_PORT="$(free_port)"
+  local peer
+  peer="$(free_port)"
+  mkdir -p "$WORK/data/etcd"
+  # Defaults otherwise: fsync on every commit (no --unsafe-no-fsync).
+  etcd --name bench --data-dir "$WORK/data/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$peer" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "bench=http://127.0.0.1:$peer" \
+    --quota-backend-bytes 8589934592 --log-level error \
+    > "$OUT/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  PIDS+=("$ETCD_PID")
+  "$BENCH" --target etcd --server "127.0.0.1:$ETCD_PORT" -w ready \
+    --ready_timeout 30 > /dev/null 2>&1
+}
+
+stop_server() {  # PID
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  rm -rf "$WORK/data"
+}
+
+# run_target TARGET PORT PID ROUND: the workloads, idle first (fresh server).
+run_target() {
+  local target="$1" port="$2" pid="$3" round="$4"
+  if has idle; then
+    bench idle "$target" "$port" "$round" -w idle --streams 10000 \
+      --watch_channels 32 --server_pid "$pid" --hold 5
+  fi
+  if has write; then
+    bench write "$target" "$port" "$round" -w write -c 256 --payload_bytes 1024
+  fi
+  if has write-100b; then
+    bench write-100b "$target" "$port" "$round" -w write -c 256 \
+      --payload_bytes 100
+  fi
+  if has write-hot; then
+    bench write-hot "$target" "$port" "$round" -w write -c 256 \
+      --payload_bytes 1024 --keys 1
+  fi
+  if has read; then
+    bench read "$target" "$port" "$round" -w read -c 256 --payload_bytes 1024 \
+      --read_keys 10000
+  fi
+  if has apply && [[ "$target" == atlas ]]; then
+    bench apply "$target" "$port" "$round" -w apply -c 16 --batch 100 \
+      --payload_bytes 1024
+  fi
+  if has apply-100b && [[ "$target" == atlas ]]; then
+    bench apply-100b "$target" "$port" "$round" -w apply -c 16 --batch 100 \
+      --payload_bytes 100
+  fi
+  if has fanout; then
+    bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
+      --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16
+  fi
+  if has fanout-100b; then
+    bench fanout-100b "$target" "$port" "$round" -w fanout --subscribers 1000 \
+      --topics 10 --rate 1000 --payload_bytes 100 --watch_channels 16
+  fi
+  if has catchup; then
+    bench catchup "$target" "$port" "$round" -w catchup \
+      --catchup_events "${CATCHUP_EVENTS:-30000}" --catchup_batch 1 \
+      --payload_bytes 1024
+  fi
+  if has catchup-b100 && [[ "$target" == atlas ]]; then
+    bench catchup-b100 "$target" "$port" "$round" -w catchup \
+      --catchup_events "${CATCHUP_B100_EVENTS:-200000}" --catchup_batch 100 --payload_bytes 1024
+  fi
+  if has h2load; then
+    if [[ "$target" == atlas ]]; then
+      run_h2load ceiling atlas "$port" /grpc.health.v1.Health/Check \
+        health.bin "$round"
+      if has read; then
+        run_h2load h2load-get atlas "$port" /atlas.v1.Atlas/GetEntity \
+          atlas_get.bin "$round"
+      fi
+    else
+      run_h2load h2load-put etcd "$port" /etcdserverpb.KV/Put etcd_put.bin \
+        "$round"
+      if has read; then
+        run_h2load h2load-range etcd "$port" /etcdserverpb.KV/Range \
+          etcd_range.bin "$round"
+      fi
+    fi
+  fi
+}
+
+log "results in $OUT (work dir $WORK); $(nproc) cores"
+for ((round = 1; round <= ROUNDS; round++)); do
+  order=(atlas etcd)
+  if ((round % 2 == 0)); then order=(etcd atlas); fi
+  for target in "${order[@]}"; do
+    if [[ "$target" == atlas ]]; then
+      start_atlas
+      run_target atlas "$ATLAS_PORT" "$ATLAS_PID" "$round"
+      stop_server "$ATLAS_PID"
+    else
+      start_etcd
+      run_target etcd "$ETCD_PORT" "$ETCD_PID" "$round"
+      stop_server "$ETCD_PID"
+    fi
+  done
+done
+log "done"
+python3 "$SUMMARY" "$OUT"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# restart_1m.sh: how soon atlas-server serves again after a restart with
+# 1M entities in its store.
+#
+# Starts a fresh atlas-server on a free loopback port, loads ENTITIES
+# entities with atlas-bench (ApplyEntities, 100 a call), then stops it with
+# SIGTERM and starts it again ROUNDS times; each time it measures from the
+# exec of atlas-server until the first answered RPC (atlas-bench -w ready,
+# polling every 2 ms), and once with SIGKILL instead of SIGTERM (crash
+# restart: RocksDB replays its WAL).
+#
+# Usage: tests/bench/restart_1m.sh [--build DIR] [--entities N]
+#                                  [--payload_bytes B] [--rounds R]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$ROOT/build-bench2"
+ENTITIES=1000000
+PAYLOAD=1024
+ROUNDS=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) BUILD="$2"; shift 2 ;;
+    --entities) ENTITIES="$2"; shift 2 ;;
+    --payload_bytes) PAYLOAD="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "restart_1m.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+BENCH="$BUILD/clients/atlas-bench"
+SERVER="$BUILD/services/atlas-server"
+WORK="$(mktemp -d /tmp/atlas-restart.XXXXXX)"
+PID=""
+cleanup() {
+  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+start() {  # sets PID and UP_MS (ms from exec to the first answered call)
+  local t0 t1
+  t0="$(now_ms)"
+  "$SERVER" --listen "127.0.0.1:$PORT" --data_dir "$WORK/data" \
+    >> "$WORK/server.log" 2>&1 &
+  PID=$!
+  "$BENCH" --server "127.0.0.1:$PORT" -w ready --ready_timeout 120 \
+    > /dev/null 2>&1
+  t1="$(now_ms)"
+  UP_MS=$((t1 - t0))
+}
+
+stop() {  # SIGNAL; sets DOWN_MS (ms until the process exited)
+  local t0 t1
+  t0="$(now_ms)"
+  kill "-$1" "$PID"
+  wait "$PID" 2>/dev/null || true
+  t1="$(now_ms)"
+  PID=""
+  DOWN_MS=$((t1 - t0))
+}
+
+echo "restart_1m: loading $ENTITIES entities of $PAYLOAD B payload ..." >&2
+start
+"$BENCH" --server "127.0.0.1:$PORT" -w apply --batch 100 -c 16 --warmup 0 \
+  --duration 0 --max_ops $(( (ENTITIES + 99) / 100 )) \
+  --payload_bytes "$PAYLOAD" --timeout_ms 60000 2>&1 | tail -n 1 >&2
+echo "restart_1m: data dir $(du -sh "$WORK/data" | cut -f1)," \
+     "server RSS $(awk '/VmRSS/ {print $2, $3}' "/proc/$PID/status")" >&2
+
+results=()
+for ((r = 1; r <= ROUNDS; r++)); do
+  stop TERM
+  start
+  results+=("$UP_MS")
+  echo "restart_1m: round $r: SIGTERM took ${DOWN_MS} ms; serving ${UP_MS} ms after exec" >&2
+done
+stop KILL
+start
+echo "restart_1m: after SIGKILL: serving ${UP_MS} ms after exec" >&2
+sorted=($(printf '%s\n' "${results[@]}" | sort -n))
+median="${sorted[$(( ${#sorted[@]} / 2 ))]}"
+echo "{\"workload\":\"restart\",\"target\":\"atlas\",\"entities\":$ENTITIES,\"payload_bytes\":$PAYLOAD,\"ready_ms_median\":$median,\"ready_ms\":[$(IFS=,; echo "${results[*]}")],\"ready_ms_after_kill\":$UP_MS}"
