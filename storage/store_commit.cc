@@ -228,6 +228,14 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
       *set.mutable_commit_time() = ToTimestamp(now);
       CommitResult result;
       absl::flat_hash_set<std::string> names;
+      // Topics this request creates or keeps, and those it deletes: an
+      // entity may name a topic written anywhere in the same commit.
+      absl::flat_hash_set<std::string> topics_put, topics_deleted;
+      for (const Mutation& m : p->request.mutations) {
+        const std::string& target = m.target_name();
+        if (target.rfind("topics/", 0) != 0) continue;
+        (m.op == Mutation::Op::kPut ? topics_put : topics_deleted).insert(target);
+      }
       const auto& mutations = p->request.mutations;
       if (mutations.empty()) {
         return absl::InvalidArgumentError("mutations: at least one is required");
@@ -279,10 +287,15 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
           out.entity = std::move(tombstone);
         } else {
           for (int t = 0; t < entity.topics_size(); ++t) {
-            ATLAS_ASSIGN_OR_RETURN(
-                std::optional<v1::Entity> topic,
-                state.Lookup(absl::StrCat("topics/", entity.topics(t)), local));
-            if (!topic.has_value()) {
+            const std::string topic_name =
+                absl::StrCat("topics/", entity.topics(t));
+            bool known = topics_put.contains(topic_name);
+            if (!known && !topics_deleted.contains(topic_name)) {
+              ATLAS_ASSIGN_OR_RETURN(std::optional<v1::Entity> topic,
+                                     state.Lookup(topic_name, local));
+              known = topic.has_value();
+            }
+            if (!known) {
               return absl::InvalidArgumentError(absl::StrCat(
                   field, ".topics[", t, "]: unknown topic \"", entity.topics(t),
                   "\" (no entity topics/", entity.topics(t), ")"));

@@ -306,3 +306,20 @@ TEST_F(StoreTest, ObserverSeesEachDurableCommitInOrder) {
 
 }  // namespace
 }  // namespace atlas::storage
+
+namespace atlas::storage {
+namespace {
+
+TEST_F(StoreTest, TopicMayComeLaterInTheSameCommit) {
+  CommitResult result = Put({testing::Agreement("tbt", {"late-topic"}),
+                             testing::Topic("late-topic")});
+  EXPECT_EQ(result.results[0].outcome, Outcome::kCreated);
+  CommitRequest request;
+  request.mutations.push_back(Mutation::Put(testing::Agreement("gats", {"late-topic"})));
+  request.mutations.push_back(Mutation::Delete("topics/late-topic"));
+  auto deleted = store_->Commit(std::move(request));
+  EXPECT_EQ(deleted.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace atlas::storage
