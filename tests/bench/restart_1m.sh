@@ -10,7 +10,9 @@
 # restart: RocksDB replays its WAL).
 #
 # Usage: tests/bench/restart_1m.sh [--build DIR] [--entities N]
-#                                  [--payload_bytes B] [--rounds R]
+#                                  [--payload_bytes B] [--rounds R] [--keep]
+#   --keep   leave the temporary directory (store, server.log) for a look at
+#            RocksDB's LOG (recovery and flush times)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,13 +20,15 @@ BUILD="$ROOT/build-bench2"
 ENTITIES=1000000
 PAYLOAD=1024
 ROUNDS=3
+KEEP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
     --entities) ENTITIES="$2"; shift 2 ;;
     --payload_bytes) PAYLOAD="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "restart_1m.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +38,11 @@ WORK="$(mktemp -d /tmp/atlas-restart.XXXXXX)"
 PID=""
 cleanup() {
   if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
+  if [[ "$KEEP" == 1 ]]; then
+    echo "restart_1m: kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "atlas/v1/atlas_service.grpc.pb.h"
 
 namespace atlas::e2e {
 namespace {

@@ -11,7 +11,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "atlas/v1/atlas_service.grpc.pb.h"
 #include "tests/e2e/subprocess.h"
 
 namespace atlas::e2e {

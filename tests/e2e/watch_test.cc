@@ -116,8 +116,12 @@ TEST_F(WatchTest, DeliversExactlyTheChangesInTheTopic) {
           absl::StrCat(start + 3,
                        " CHANGE_TYPE_UPDATED "
                        "events/tbt-thematic-session-2023-cybersecurity")));
-  EXPECT_EQ(LineCount(watcher->Stdout()), 2u)  // one JSON object per line
-      << watcher->Stdout();
+  // One JSON object per line (AwaitEvents parsed each line); a watch that
+  // connects late may get both events in one message.
+  const std::string out = watcher->Stdout();
+  EXPECT_TRUE(absl::EndsWith(out, "\n")) << out;
+  EXPECT_GE(LineCount(out), 1u);
+  EXPECT_LE(LineCount(out), 2u) << out;
   if (events.size() == 2) {
     EXPECT_THAT(events[1].change().entity().title(),
                 ::testing::StartsWith("Edited: "));
