@@ -135,7 +135,9 @@ TEST_F(ListEntitiesTest, LaterPagesIgnoreWritesMadeAfterTheFirst) {
     // delete one that has not been listed yet.
     ++step;
     calls_.MustCreate(Document(DocId(2 * step + 1), "G/2"));
-    if (step == 1) ASSERT_TRUE(calls_.Delete("documents/" + DocId(4)).ok());
+    if (step == 1) {
+      ASSERT_TRUE(calls_.Delete("documents/" + DocId(4)).ok());
+    }
   });
   EXPECT_EQ(revision, before);
   EXPECT_EQ(names,
