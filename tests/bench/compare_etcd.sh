@@ -3,9 +3,10 @@
 # payloads, same durability (both fsync before acknowledging a write).
 #
 # Each round starts a fresh atlas-server and a fresh etcd on free loopback
-# ports in temporary directories (the order alternates between rounds), runs
-# every workload against one and then the other with atlas-bench, measures the
-# bare unary-RPC ceiling of the same atlas-server process with h2load
+# ports in temporary directories, runs every workload against one and then
+# right away the other with atlas-bench (the order alternates between
+# rounds), measures the bare unary-RPC ceiling of the same atlas-server
+# process with h2load
 # (grpc.health.v1.Health/Check), plus h2load references for etcd Put/Range and
 # Atlas GetEntity, and stops the servers. At the end it prints one table of
 # medians over the rounds with the ratios Atlas/etcd and each Atlas figure as
@@ -171,90 +172,95 @@ start_etcd() {  # sets ETCD_PORT ETCD_PID
 stop_server() {  # PID
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
-  rm -rf "$WORK/data"
 }
 
-# run_target TARGET PORT PID ROUND: the workloads, idle first (fresh server).
-run_target() {
-  local target="$1" port="$2" pid="$3" round="$4"
-  if has idle; then
-    bench idle "$target" "$port" "$round" -w idle --streams 10000 \
-      --watch_channels 32 --server_pid "$pid" --hold 5
-  fi
-  if has write; then
-    bench write "$target" "$port" "$round" -w write -c 256 --payload_bytes 1024
-  fi
-  if has write-100b; then
-    bench write-100b "$target" "$port" "$round" -w write -c 256 \
-      --payload_bytes 100
-  fi
-  if has write-hot; then
-    bench write-hot "$target" "$port" "$round" -w write -c 256 \
-      --payload_bytes 1024 --keys 1
-  fi
-  if has read; then
-    bench read "$target" "$port" "$round" -w read -c 256 --payload_bytes 1024 \
-      --read_keys 10000
-  fi
-  if has apply && [[ "$target" == atlas ]]; then
-    bench apply "$target" "$port" "$round" -w apply -c 16 --batch 100 \
-      --payload_bytes 1024
-  fi
-  if has apply-100b && [[ "$target" == atlas ]]; then
-    bench apply-100b "$target" "$port" "$round" -w apply -c 16 --batch 100 \
-      --payload_bytes 100
-  fi
-  if has fanout; then
-    bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
-      --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16
-  fi
-  if has fanout-100b; then
-    bench fanout-100b "$target" "$port" "$round" -w fanout --subscribers 1000 \
-      --topics 10 --rate 1000 --payload_bytes 100 --watch_channels 16
-  fi
-  if has catchup; then
-    bench catchup "$target" "$port" "$round" -w catchup \
-      --catchup_events "${CATCHUP_EVENTS:-30000}" --catchup_batch 1 \
-      --payload_bytes 1024
-  fi
-  if has catchup-b100 && [[ "$target" == atlas ]]; then
-    bench catchup-b100 "$target" "$port" "$round" -w catchup \
-      --catchup_events "${CATCHUP_B100_EVENTS:-200000}" --catchup_batch 100 --payload_bytes 1024
-  fi
-  if has h2load; then
-    if [[ "$target" == atlas ]]; then
-      run_h2load ceiling atlas "$port" /grpc.health.v1.Health/Check \
-        health.bin "$round"
-      if has read; then
-        run_h2load h2load-get atlas "$port" /atlas.v1.Atlas/GetEntity \
-          atlas_get.bin "$round"
-      fi
-    else
-      run_h2load h2load-put etcd "$port" /etcdserverpb.KV/Put etcd_put.bin \
-        "$round"
-      if has read; then
-        run_h2load h2load-range etcd "$port" /etcdserverpb.KV/Range \
-          etcd_range.bin "$round"
-      fi
-    fi
-  fi
+# run_row ROW TARGET PORT PID ROUND: one row of the table on one target.
+run_row() {
+  local row="$1" target="$2" port="$3" pid="$4" round="$5"
+  case "$row" in
+    idle)
+      bench idle "$target" "$port" "$round" -w idle --streams 10000 \
+        --watch_channels 32 --server_pid "$pid" --hold 5 ;;
+    write)
+      bench write "$target" "$port" "$round" -w write -c 256 \
+        --payload_bytes 1024 ;;
+    write-100b)
+      bench write-100b "$target" "$port" "$round" -w write -c 256 \
+        --payload_bytes 100 ;;
+    write-hot)
+      bench write-hot "$target" "$port" "$round" -w write -c 256 \
+        --payload_bytes 1024 --keys 1 ;;
+    read)
+      bench read "$target" "$port" "$round" -w read -c 256 \
+        --payload_bytes 1024 --read_keys 10000 ;;
+    apply)
+      [[ "$target" == atlas ]] || return 0
+      bench apply "$target" "$port" "$round" -w apply -c 16 --batch 100 \
+        --payload_bytes 1024 ;;
+    apply-100b)
+      [[ "$target" == atlas ]] || return 0
+      bench apply-100b "$target" "$port" "$round" -w apply -c 16 --batch 100 \
+        --payload_bytes 100 ;;
+    fanout)
+      bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
+        --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16 ;;
+    fanout-100b)
+      bench fanout-100b "$target" "$port" "$round" -w fanout \
+        --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 100 \
+        --watch_channels 16 ;;
+    catchup)
+      bench catchup "$target" "$port" "$round" -w catchup \
+        --catchup_events "${CATCHUP_EVENTS:-30000}" --catchup_batch 1 \
+        --payload_bytes 1024 ;;
+    catchup-b100)
+      [[ "$target" == atlas ]] || return 0
+      bench catchup-b100 "$target" "$port" "$round" -w catchup \
+        --catchup_events "${CATCHUP_B100_EVENTS:-200000}" \
+        --catchup_batch 100 --payload_bytes 1024 ;;
+    h2load)
+      if [[ "$target" == atlas ]]; then
+        run_h2load ceiling atlas "$port" /grpc.health.v1.Health/Check \
+          health.bin "$round"
+        if has read; then
+          run_h2load h2load-get atlas "$port" /atlas.v1.Atlas/GetEntity \
+            atlas_get.bin "$round"
+        fi
+      else
+        run_h2load h2load-put etcd "$port" /etcdserverpb.KV/Put \
+          etcd_put.bin "$round"
+        if has read; then
+          run_h2load h2load-range etcd "$port" /etcdserverpb.KV/Range \
+            etcd_range.bin "$round"
+        fi
+      fi ;;
+  esac
 }
 
+# Both servers run side by side for a round; each row runs on one and then
+# the other right away (the order alternates between rounds), so the two
+# figures of a row see the same machine load. idle comes first, on fresh
+# servers.
+ROWS=(idle write write-100b write-hot read apply apply-100b fanout fanout-100b
+      catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"
 for ((round = 1; round <= ROUNDS; round++)); do
   order=(atlas etcd)
   if ((round % 2 == 0)); then order=(etcd atlas); fi
-  for target in "${order[@]}"; do
-    if [[ "$target" == atlas ]]; then
-      start_atlas
-      run_target atlas "$ATLAS_PORT" "$ATLAS_PID" "$round"
-      stop_server "$ATLAS_PID"
-    else
-      start_etcd
-      run_target etcd "$ETCD_PORT" "$ETCD_PID" "$round"
-      stop_server "$ETCD_PID"
-    fi
+  start_atlas
+  start_etcd
+  for row in "${ROWS[@]}"; do
+    has "$row" || continue
+    for target in "${order[@]}"; do
+      if [[ "$target" == atlas ]]; then
+        run_row "$row" atlas "$ATLAS_PORT" "$ATLAS_PID" "$round"
+      else
+        run_row "$row" etcd "$ETCD_PORT" "$ETCD_PID" "$round"
+      fi
+    done
   done
+  stop_server "$ATLAS_PID"
+  stop_server "$ETCD_PID"
+  rm -rf "$WORK/data"
 done
 log "done"
 python3 "$SUMMARY" "$OUT"

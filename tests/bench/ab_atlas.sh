@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# ab_atlas.sh: two atlas-server binaries (A and B, e.g. before and after a
+# change) under the same atlas-bench workloads, in alternating order, a fresh
+# server and data directory for every run; prints medians of A and B and B/A.
+#
+# Usage: tests/bench/ab_atlas.sh --a SERVER_A --b SERVER_B [options]
+#   --bench BIN        atlas-bench (default: build-bench2/clients/atlas-bench)
+#   --rounds N         rounds (default 3)
+#   --duration S       measured seconds per workload (default 10)
+#   --workloads LIST   rows (default write,write-hot,apply,read,fanout-100b):
+#                      write, write-hot, apply, apply-100b, read, fanout,
+#                      fanout-100b, catchup, idle
+#   --server_args "..." extra flags for both servers
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH="$ROOT/build-bench2/clients/atlas-bench"
+A=""
+B=""
+ROUNDS=3
+DURATION=10
+WORKLOADS="write,write-hot,apply,read,fanout-100b"
+SERVER_ARGS=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --a) A="$2"; shift 2 ;;
+    --b) B="$2"; shift 2 ;;
+    --bench) BENCH="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --workloads) WORKLOADS="$2"; shift 2 ;;
+    --server_args) SERVER_ARGS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "ab_atlas.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if [[ ! -x "$A" || ! -x "$B" || ! -x "$BENCH" ]]; then
+  echo "ab_atlas.sh: need --a and --b server binaries and atlas-bench" >&2
+  exit 2
+fi
+ulimit -n "$(ulimit -Hn)"
+WORK="$(mktemp -d /tmp/atlas-ab.XXXXXX)"
+RESULTS="$WORK/results.jsonl"
+PID=""
+cleanup() {
+  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$WORK/data"
+}
+trap cleanup EXIT
+has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
+
+bench() {  # VARIANT LABEL PORT ROUND ARGS...
+  local variant="$1" label="$2" port="$3" round="$4"
+  shift 4
+  local line
+  line="$("$BENCH" --server "127.0.0.1:$port" --json --duration "$DURATION" \
+            "$@" 2>>"$WORK/bench.log" | tail -n 1)" || true
+  [[ "$line" == \{* ]] || line='{"ops_per_s":0,"errors":1}'
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(variant=sys.argv[2], label=sys.argv[3], round=int(sys.argv[4])); print(json.dumps(r))' \
+    "$line" "$variant" "$label" "$round" >> "$RESULTS"
+  echo "[$(date +%T) load $(cut -d' ' -f1 /proc/loadavg)] $variant $label: $line" >&2
+}
+
+run_variant() {  # VARIANT BINARY ROUND
+  local variant="$1" binary="$2" round="$3" port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  mkdir -p "$WORK/data"
+  # shellcheck disable=SC2086
+  "$binary" --listen "127.0.0.1:$port" --data_dir "$WORK/data" $SERVER_ARGS \
+    > "$WORK/server-$variant.log" 2>&1 &
+  PID=$!
+  "$BENCH" --server "127.0.0.1:$port" -w ready > /dev/null 2>&1
+  if has idle; then
+    bench "$variant" idle "$port" "$round" -w idle --streams 10000 \
+      --server_pid "$PID" --hold 5
+  fi
+  has write && bench "$variant" write "$port" "$round" -w write -c 256
+  has write-hot && bench "$variant" write-hot "$port" "$round" -w write -c 256 --keys 1
+  has apply && bench "$variant" apply "$port" "$round" -w apply -c 16 --batch 100
+  has apply-100b && bench "$variant" apply-100b "$port" "$round" -w apply -c 16 \
+    --batch 100 --payload_bytes 100
+  has read && bench "$variant" read "$port" "$round" -w read -c 256
+  has fanout && bench "$variant" fanout "$port" "$round" -w fanout \
+    --subscribers 1000 --topics 10 --rate 1000 --watch_channels 16
+  has fanout-100b && bench "$variant" fanout-100b "$port" "$round" -w fanout \
+    --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 100 \
+    --watch_channels 16
+  has catchup && bench "$variant" catchup "$port" "$round" -w catchup \
+    --catchup_events 30000
+  kill "$PID"
+  wait "$PID" 2>/dev/null || true
+  PID=""
+  rm -rf "$WORK/data"
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  if ((round % 2 == 1)); then
+    run_variant A "$A" "$round"; run_variant B "$B" "$round"
+  else
+    run_variant B "$B" "$round"; run_variant A "$A" "$round"
+  fi
+done
+
+echo "ab_atlas.sh: results in $RESULTS" >&2
+python3 - "$RESULTS" "$A" "$B" <<'EOF'
+import json, statistics, sys
+from collections import defaultdict
+rows = defaultdict(list)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows[(r["label"], r["variant"])].append(r)
+def med(label, v, key):
+    xs = [r.get(key) for r in rows.get((label, v), []) if r.get(key) is not None]
+    return statistics.median(xs) if xs else None
+print(f"\nA = {sys.argv[2]}\nB = {sys.argv[3]}\nmedians per row:")
+print(f"{'row':<12} {'A /s':>10} {'B /s':>10} {'B/A':>6} {'A p99 ms':>10} {'B p99 ms':>10}  extra (A | B)")
+seen = []
+for (label, _) in rows:
+    if label not in seen:
+        seen.append(label)
+for label in seen:
+    a, b = med(label, "A", "ops_per_s"), med(label, "B", "ops_per_s")
+    ratio = f"{b / a:.2f}" if a and b else "-"
+    extra = ""
+    if label.startswith("fanout"):
+        extra = " | ".join(f"writes/s {med(label, v, 'writes_per_s') or 0:.0f}, missing {med(label, v, 'missing') or 0:.0f}" for v in "AB")
+    if label == "idle":
+        extra = " | ".join(f"rss {med(label, v, 'rss_after_mb') or 0:.1f} MiB" for v in "AB")
+    ap, bp = med(label, "A", "p99_ms"), med(label, "B", "p99_ms")
+    print(f"{label:<12} {a or 0:>10.0f} {b or 0:>10.0f} {ratio:>6} {ap or 0:>10.1f} {bp or 0:>10.1f}  {extra}")
+EOF
