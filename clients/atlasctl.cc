@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "clients/admin_commands.h"
 #include "clients/apply_command.h"
 #include "clients/entity_commands.h"
 #include "clients/rpc_error.h"
@@ -28,6 +29,8 @@ struct CommandLine {
   DeleteOptions del;
   HistoryOptions history;
   WatchOptions watch;
+  BackupOptions backup;
+  TrimChangeLogOptions trim;
   std::vector<std::string> watch_topics;
   std::vector<std::string> watch_kinds;
   std::vector<std::string> watch_prefixes;
@@ -58,18 +61,31 @@ void DefineGlobalFlags(CommandLine& cl) {
       .add_option("--token", cl.global.connection.token,
                   "Bearer token sent as authorization metadata")
       ->envname("ATLAS_TOKEN");
+  cl.app.add_flag("--tls", cl.global.connection.tls,
+                  "Use TLS, verifying the server against the system's CA "
+                  "certificates (implied by --ca, --cert, --key)")
+      ->envname("ATLAS_TLS");
   cl.app
       .add_option("--ca", cl.global.connection.ca_file,
-                  "CA certificates (PEM) for TLS; enables TLS")
+                  "CA certificates (PEM) that signed the server's "
+                  "certificate; enables TLS")
+      ->envname("ATLAS_CA")
       ->check(CLI::ExistingFile);
   cl.app
       .add_option("--cert", cl.global.connection.cert_file,
                   "Client certificate (PEM) for mutual TLS")
+      ->envname("ATLAS_CERT")
       ->check(CLI::ExistingFile);
   cl.app
       .add_option("--key", cl.global.connection.key_file,
                   "Client private key (PEM) for mutual TLS")
+      ->envname("ATLAS_KEY")
       ->check(CLI::ExistingFile);
+  cl.app
+      .add_option("--server_name", cl.global.connection.server_name,
+                  "Name to verify the server's certificate against, instead "
+                  "of the host in --server")
+      ->envname("ATLAS_SERVER_NAME");
 }
 
 void DefineReadVerbs(CommandLine& cl) {
@@ -163,6 +179,34 @@ absl::Status ParseChangeTypes(const std::vector<std::string>& words,
   return absl::OkStatus();
 }
 
+void DefineAdminVerbs(CommandLine& cl) {
+  CLI::App* backup = cl.app.add_subcommand(
+      "backup", "Write a consistent backup of the server's store (admin)");
+  backup
+      ->add_option("DIRECTORY", cl.backup.directory,
+                   "New or empty directory on the server's machine "
+                   "(relative: to the server's working directory)")
+      ->required();
+  backup->footer(
+      "The server goes on serving meanwhile. Restore: stop the server and "
+      "start it with --data_dir set to (a copy of) DIRECTORY.");
+  backup->final_callback([&cl] {
+    cl.run = [&cl](CommandContext& c) { return RunBackup(cl.backup, c); };
+  });
+
+  CLI::App* trim = cl.app.add_subcommand(
+      "trim-changelog", "Drop change-log entries below a revision (admin)");
+  trim->add_option("OLDEST_REVISION", cl.trim.oldest_revision,
+                   "First revision to keep (Watch from an older one fails)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  trim->final_callback([&cl] {
+    cl.run = [&cl](CommandContext& c) {
+      return RunTrimChangeLog(cl.trim, c);
+    };
+  });
+}
+
 void DefineWatch(CommandLine& cl) {
   CLI::App* watch = cl.app.add_subcommand(
       "watch", "Print changes as they happen, one line per event");
@@ -226,6 +270,7 @@ int RunAtlasctl(int argc, const char* const* argv, const Io& io) {
   DefineReadVerbs(cl);
   DefineWriteVerbs(cl);
   DefineWatch(cl);
+  DefineAdminVerbs(cl);
   try {
     cl.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,7 +16,8 @@ CommandContext::CommandContext(ConnectionOptions connection,
       format_(format),
       io_(std::move(io)),
       channel_(std::move(channel)),
-      stub_(atlas::v1::Atlas::NewStub(channel_)) {}
+      stub_(atlas::v1::Atlas::NewStub(channel_)),
+      admin_stub_(atlas::v1::Admin::NewStub(channel_)) {}
 
 void CommandContext::Prepare(grpc::ClientContext* context,
                              bool with_deadline) const {

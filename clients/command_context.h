@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "atlas/v1/admin_service.grpc.pb.h"
 #include "atlas/v1/atlas_service.grpc.pb.h"
 #include "clients/backoff.h"
 #include "clients/connection.h"
@@ -36,6 +37,7 @@ class CommandContext {
                  std::shared_ptr<grpc::Channel> channel);
 
   atlas::v1::Atlas::StubInterface& stub() { return *stub_; }
+  atlas::v1::Admin::StubInterface& admin_stub() { return *admin_stub_; }
   const ConnectionOptions& connection() const { return connection_; }
   OutputFormat format() const { return format_; }
   std::istream& in() { return *io_.in; }
@@ -65,6 +67,7 @@ class CommandContext {
   Io io_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<atlas::v1::Atlas::StubInterface> stub_;
+  std::unique_ptr<atlas::v1::Admin::StubInterface> admin_stub_;
 };
 
 }  // namespace atlas::client

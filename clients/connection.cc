@@ -13,8 +13,11 @@ namespace atlas::client {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     const ConnectionOptions& options) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.ca_file.empty() && options.cert_file.empty() &&
-      options.key_file.empty()) {
+  if (!options.uses_tls()) {
+    if (!options.server_name.empty()) {
+      return absl::InvalidArgumentError(
+          "--server_name needs TLS (--tls, --ca, or --cert and --key)");
+    }
     credentials = grpc::InsecureChannelCredentials();
   } else {
     if (options.cert_file.empty() != options.key_file.empty()) {
@@ -42,6 +45,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  if (!options.server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.server_name);
+  }
   // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: despite its name it is the
   // minimum connect timeout (default 20 s); at 100 ms any server whose
   // handshake takes longer (a remote or busy one) was "unreachable".

@@ -20,12 +20,19 @@ struct ConnectionOptions {
   double timeout_seconds = 10;
   // Sent as "authorization: Bearer TOKEN" when not empty.
   std::string token;
-  // TLS is used when any of these is set: the CA bundle that signed the
-  // server certificate (empty: system roots), and a client certificate and
-  // key for mutual TLS (both or neither).
+  // TLS is used when `tls` or any of the files is set: the CA bundle that
+  // signed the server certificate (empty: system roots), and a client
+  // certificate and key for mutual TLS (both or neither).
+  bool tls = false;
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // The name the server's certificate must carry, when it is not the host
+  // of `server` (e.g. connecting by IP address or through a tunnel).
+  std::string server_name;
+  bool uses_tls() const {
+    return tls || !ca_file.empty() || !cert_file.empty() || !key_file.empty();
+  }
 };
 
 // Creates a channel (it connects lazily). Reconnection backoff is kept short

@@ -44,6 +44,11 @@ class ABSL_LOCKABLE Mutex {
   template <typename Predicate>
   bool AwaitWithTimeout(Predicate ready, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    // wait_for(nanoseconds::max()) overflows the clock and returns at once.
+    if (timeout == absl::InfiniteDuration()) {
+      Await(ready);
+      return true;
+    }
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     ++waiters_;
     const bool result =

@@ -1,6 +1,7 @@
 #include "proto/document_codec.h"
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "proto/json_text.h"
 #include "proto/yaml_to_json.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace atlas::documents {
@@ -81,6 +83,39 @@ absl::StatusOr<Entity> DecodeYamlDocument(const YAML::Node& node,
   return entity;
 }
 
+// yaml-cpp 0.7 never gets past some stray tokens at the top level (a ','
+// after a quoted scalar or a flow collection, as in `"x", y` or `[a],`): it
+// reports an empty document at that token again and again, forever. Walking
+// the events first and failing when a document starts where the previous one
+// did turns that into an error at the offending token.
+class DocumentProgressGuard : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_ && mark.pos <= last_start_) {
+      throw YAML::ParserException(
+          mark, "unexpected token at the top level (a ',' belongs inside "
+                "[ ] or { })");
+    }
+    started_ = true;
+    last_start_ = mark.pos;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  bool started_ = false;
+  int last_start_ = 0;
+};
+
 absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
                                                       absl::string_view file) {
   std::vector<DecodedEntity> decoded;
@@ -94,6 +129,13 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeYaml(absl::string_view text,
       static_cast<int>(std::count(terminated.begin(), terminated.end(), '\n'));
   terminated += "...\n";
   try {
+    {
+      std::istringstream stream(terminated);
+      YAML::Parser parser(stream);
+      DocumentProgressGuard guard;
+      while (parser.HandleNextDocument(guard)) {
+      }
+    }
     const std::vector<YAML::Node> documents = YAML::LoadAll(terminated);
     auto add = [&](const YAML::Node& node) -> absl::Status {
       const int index = static_cast<int>(decoded.size()) + 1;

@@ -1,5 +1,7 @@
 #include "services/atlas_service.h"
 
+#include <chrono>
+
 #include "services/entity_reads.h"
 #include "services/entity_writes.h"
 #include "services/watch_stream.h"
@@ -16,17 +18,28 @@ class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
 
 }  // namespace
 
-AtlasService::AtlasService(storage::Store& store, ChangeHub& hub)
-    : store_(store), hub_(hub) {}
+AtlasService::AtlasService(storage::Store& store, ChangeHub& hub,
+                           CallGate& gate, RequestLimits limits)
+    : store_(store), hub_(hub), gate_(gate), limits_(limits) {}
 
 absl::Status AtlasService::ShuttingDown() {
   return absl::UnavailableError("server is shutting down");
 }
 
+absl::Status AtlasService::CheckDeadline(
+    const grpc::CallbackServerContext& context) {
+  if (context.deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "the client's deadline passed before the call started; nothing was "
+        "done");
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AtlasService::GetEntity(
     grpc::CallbackServerContext* context, const v1::GetEntityRequest* request,
     v1::GetEntityResponse* response) {
-  return Serve(context, response,
+  return Serve(context, Access::kRead, response,
                [&] { return services::GetEntity(store_, *request); });
 }
 
@@ -34,44 +47,60 @@ grpc::ServerUnaryReactor* AtlasService::ListEntities(
     grpc::CallbackServerContext* context,
     const v1::ListEntitiesRequest* request,
     v1::ListEntitiesResponse* response) {
-  return Serve(context, response,
+  return Serve(context, Access::kRead, response,
                [&] { return services::ListEntities(store_, *request); });
 }
 
 grpc::ServerUnaryReactor* AtlasService::CreateEntity(
     grpc::CallbackServerContext* context,
     const v1::CreateEntityRequest* request, v1::WriteEntityResponse* response) {
-  return Serve(context, response,
-               [&] { return services::CreateEntity(store_, *request); });
+  return ServeAsync(context, Access::kWrite, response,
+                    [&](WriteReply<v1::WriteEntityResponse> reply) {
+                      absl::Status size =
+                          CheckEntitySize(request->entity(), "entity", limits_);
+                      if (!size.ok()) return reply(size);
+                      services::CreateEntity(store_, *request, std::move(reply));
+                    });
 }
 
 grpc::ServerUnaryReactor* AtlasService::UpdateEntity(
     grpc::CallbackServerContext* context,
     const v1::UpdateEntityRequest* request, v1::WriteEntityResponse* response) {
-  return Serve(context, response,
-               [&] { return services::UpdateEntity(store_, *request); });
+  return ServeAsync(context, Access::kWrite, response,
+                    [&](WriteReply<v1::WriteEntityResponse> reply) {
+                      absl::Status size =
+                          CheckEntitySize(request->entity(), "entity", limits_);
+                      if (!size.ok()) return reply(size);
+                      services::UpdateEntity(store_, *request, std::move(reply));
+                    });
 }
 
 grpc::ServerUnaryReactor* AtlasService::DeleteEntity(
     grpc::CallbackServerContext* context,
     const v1::DeleteEntityRequest* request, v1::WriteEntityResponse* response) {
-  return Serve(context, response,
-               [&] { return services::DeleteEntity(store_, *request); });
+  return ServeAsync(context, Access::kWrite, response,
+                    [&](WriteReply<v1::WriteEntityResponse> reply) {
+                      services::DeleteEntity(store_, *request, std::move(reply));
+                    });
 }
 
 grpc::ServerUnaryReactor* AtlasService::ApplyEntities(
     grpc::CallbackServerContext* context,
     const v1::ApplyEntitiesRequest* request,
     v1::ApplyEntitiesResponse* response) {
-  return Serve(context, response,
-               [&] { return services::ApplyEntities(store_, *request); });
+  return ServeAsync(context, Access::kWrite, response,
+                    [&](WriteReply<v1::ApplyEntitiesResponse> reply) {
+                      absl::Status limits = CheckApplyLimits(*request, limits_);
+                      if (!limits.ok()) return reply(limits);
+                      services::ApplyEntities(store_, *request, std::move(reply));
+                    });
 }
 
 grpc::ServerUnaryReactor* AtlasService::ListEntityHistory(
     grpc::CallbackServerContext* context,
     const v1::ListEntityHistoryRequest* request,
     v1::ListEntityHistoryResponse* response) {
-  return Serve(context, response,
+  return Serve(context, Access::kRead, response,
                [&] { return services::ListEntityHistory(store_, *request); });
 }
 
@@ -79,7 +108,10 @@ grpc::ServerWriteReactor<v1::WatchResponse>* AtlasService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   if (refusing_new_calls())
     return new RefusedWatch(ToGrpcStatus(ShuttingDown()));
-  return StartWatch(hub_, context, request);
+  absl::StatusOr<StreamTicket> ticket =
+      gate_.AdmitStream(*context, Access::kRead);
+  if (!ticket.ok()) return new RefusedWatch(ToGrpcStatus(ticket.status()));
+  return StartWatch(hub_, context, request, *std::move(ticket));
 }
 
 }  // namespace atlas::services

@@ -4,6 +4,8 @@
 // call on the calling thread and finish before returning (reads are fast;
 // writes wait only for their group commit). Watch hands the call to a
 // ServerWriteReactor (services/watch_stream.h): no thread per stream.
+// Every call first passes the CallGate (authentication, role, rate and
+// stream limits) and the request limits.
 
 #include <grpcpp/grpcpp.h>
 
@@ -12,15 +14,19 @@
 
 #include "absl/status/statusor.h"
 #include "atlas/v1/atlas_service.grpc.pb.h"
+#include "services/call_gate.h"
 #include "services/change_hub.h"
 #include "services/grpc_status.h"
+#include "services/request_limits.h"
 #include "storage/store.h"
 
 namespace atlas::services {
 
 class AtlasService final : public v1::Atlas::CallbackService {
  public:
-  AtlasService(storage::Store& store, ChangeHub& hub);
+  // `gate` must outlive the service.
+  AtlasService(storage::Store& store, ChangeHub& hub, CallGate& gate,
+               RequestLimits limits = {});
   AtlasService(const AtlasService&) = delete;
   AtlasService& operator=(const AtlasService&) = delete;
 
@@ -63,25 +69,49 @@ class AtlasService final : public v1::Atlas::CallbackService {
       const v1::WatchRequest* request) override;
 
  private:
-  // Runs `handle` (returning absl::StatusOr<Response>) unless new calls are
-  // refused, and finishes the call with its result.
-  template <typename Response, typename Handler>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                  Response* response, Handler&& handle) {
+  // Unless new calls are refused, the gate refuses `access` or the client's
+  // deadline has already passed, runs `start(reply)`; `start` calls `reply`
+  // once with an absl::StatusOr<Response>, at once or later from another
+  // thread (writes reply when their commit is durable), and the call
+  // finishes with it.
+  template <typename Response, typename Start>
+  grpc::ServerUnaryReactor* ServeAsync(grpc::CallbackServerContext* context,
+                                       Access access, Response* response,
+                                       Start&& start) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (refusing_new_calls()) {
-      reactor->Finish(ToGrpcStatus(ShuttingDown()));
+    absl::Status admitted = refusing_new_calls()
+                                ? ShuttingDown()
+                                : gate_.Admit(*context, access);
+    if (admitted.ok()) admitted = CheckDeadline(*context);
+    if (!admitted.ok()) {
+      reactor->Finish(ToGrpcStatus(admitted));
       return reactor;
     }
-    absl::StatusOr<Response> result = std::forward<Handler>(handle)();
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+    std::forward<Start>(start)(
+        [reactor, response](absl::StatusOr<Response> result) {
+          if (result.ok()) *response = *std::move(result);
+          reactor->Finish(ToGrpcStatus(result.status()));
+        });
     return reactor;
   }
+  // As ServeAsync for a `handle` that returns its absl::StatusOr<Response>.
+  template <typename Response, typename Handler>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  Access access, Response* response,
+                                  Handler&& handle) {
+    return ServeAsync(context, access, response, [&](auto reply) {
+      reply(std::forward<Handler>(handle)());
+    });
+  }
   static absl::Status ShuttingDown();
+  // DEADLINE_EXCEEDED if the client's deadline has passed: a write that
+  // nobody waits for any more is not started.
+  static absl::Status CheckDeadline(const grpc::CallbackServerContext& context);
 
   storage::Store& store_;
   ChangeHub& hub_;
+  CallGate& gate_;
+  const RequestLimits limits_;
   std::atomic<bool> refusing_{false};
 };
 

@@ -32,9 +32,12 @@ void ChangeHub::SchedulePumpLocked(Subscription* subscription, bool wanted) {
 }
 
 void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
-  auto shared = std::make_shared<const v1::ChangeSet>(change_set);
+  OnCommitShared(std::make_shared<const v1::ChangeSet>(change_set));
+}
+
+void ChangeHub::OnCommitShared(std::shared_ptr<const v1::ChangeSet> shared) {
   atlas::MutexLock lock(&mu_);
-  dispatched_through_ = std::max(dispatched_through_, change_set.revision());
+  dispatched_through_ = std::max(dispatched_through_, shared->revision());
   for (Subscription* subscription : subscriptions_) {
     SchedulePumpLocked(subscription, subscription->OnChangeSet(shared));
   }
@@ -81,14 +84,21 @@ size_t ChangeHub::subscription_count() const {
 }
 
 HubStats ChangeHub::Stats() const {
-  atlas::MutexLock lock(&mu_);
+  // Read outside the hub lock (no store lock nests in it); a subscription
+  // may be past it by the time it is asked, hence the check below.
+  const uint64_t current = store_.CurrentRevision();
   HubStats stats;
+  stats.events_delivered = events_delivered_.load(std::memory_order_relaxed);
+  atlas::MutexLock lock(&mu_);
   stats.subscriptions = subscriptions_.size();
   for (Subscription* subscription : subscriptions_) {
     SubscriptionStats one = subscription->Stats();
     stats.catching_up += one.catching_up ? 1 : 0;
     stats.queued_sets += one.queued_sets;
     stats.max_queued_sets = std::max(stats.max_queued_sets, one.queued_sets);
+    if (one.handled_through < current) {
+      stats.max_lag = std::max(stats.max_lag, current - one.handled_through);
+    }
   }
   return stats;
 }

@@ -15,6 +15,7 @@
 // threads starts the write outside the lock. One ticker thread drives
 // progress messages. There is no thread per stream.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -45,6 +46,8 @@ struct ChangeHubOptions {
 struct SubscriptionStats {
   size_t queued_sets = 0;    // change sets waiting in memory
   bool catching_up = false;  // served from the change log on disk
+  // Every revision up to this one is sent (or being sent) or filtered out.
+  uint64_t handled_through = 0;
 };
 
 // What the hub needs of a Watch stream. The On* calls are made with the hub
@@ -73,6 +76,10 @@ struct HubStats {
   size_t catching_up = 0;      // subscriptions served from disk
   size_t queued_sets = 0;      // change sets queued, all subscriptions
   size_t max_queued_sets = 0;  // deepest single queue
+  // Revisions the furthest-behind subscription has yet to handle.
+  uint64_t max_lag = 0;
+  // Watch events written to clients since the hub started.
+  uint64_t events_delivered = 0;
 };
 
 class ChangeHub : public storage::CommitObserver {
@@ -81,6 +88,9 @@ class ChangeHub : public storage::CommitObserver {
   ~ChangeHub() override;
 
   void OnCommit(const v1::ChangeSet& change_set) override;
+  // Shares the store's set with the subscriptions: no copy.
+  void OnCommitShared(
+      std::shared_ptr<const v1::ChangeSet> change_set) override;
 
   // Adds a subscription; UNAVAILABLE once the hub is shutting down.
   absl::Status Register(Subscription* subscription);
@@ -98,6 +108,10 @@ class ChangeHub : public storage::CommitObserver {
 
   size_t subscription_count() const;
   HubStats Stats() const;
+  // A subscription wrote `events` events to its client.
+  void CountDelivered(size_t events) {
+    events_delivered_.fetch_add(events, std::memory_order_relaxed);
+  }
   storage::Store& store() { return store_; }
   const ChangeHubOptions& options() const { return options_; }
 
@@ -115,6 +129,7 @@ class ChangeHub : public storage::CommitObserver {
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<uint64_t> events_delivered_{0};
 
   atlas::Mutex pump_mu_;  // acquired after mu_, never before
   std::deque<Subscription*> pumps_ ABSL_GUARDED_BY(pump_mu_);

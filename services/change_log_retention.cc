@@ -1,6 +1,6 @@
 #include "services/change_log_retention.h"
 
-#include <iostream>
+#include "common/log.h"
 
 namespace atlas::services {
 
@@ -33,7 +33,8 @@ void ChangeLogRetention::Run() {
     absl::Status status = EnforceOnce();
     // A failed pass is retried at the next interval; nothing else waits on it.
     if (!status.ok()) {
-      std::cerr << "atlas-server: change-log retention: " << status << "\n";
+      log::Warning("retention", "change-log retention failed; retrying",
+                   {{"error", status.ToString()}});
     }
   }
 }

@@ -15,14 +15,10 @@ using storage::CommitResult;
 using storage::Expect;
 using storage::Mutation;
 
-// Commits one mutation. Errors name the field as the request does: the
-// request's `entity` for a put, its `name` for a delete.
-absl::StatusOr<v1::WriteEntityResponse> CommitOne(storage::Store& store,
-                                                  Mutation mutation) {
-  const bool is_delete = mutation.op == Mutation::Op::kDelete;
-  CommitRequest request;
-  request.mutations.push_back(std::move(mutation));
-  absl::StatusOr<CommitResult> result = store.Commit(std::move(request));
+// The reply to a one-mutation commit. Errors name the field as the request
+// does: the request's `entity` for a put, its `name` for a delete.
+absl::StatusOr<v1::WriteEntityResponse> ToWriteResponse(
+    bool is_delete, absl::StatusOr<CommitResult> result) {
   if (!result.ok()) {
     if (!is_delete) {
       return RenameErrorField(result.status(), "mutations[0]", "entity");
@@ -41,6 +37,19 @@ absl::StatusOr<v1::WriteEntityResponse> CommitOne(storage::Store& store,
   return response;
 }
 
+// Commits one mutation and replies when it is durable.
+void CommitOne(storage::Store& store, Mutation mutation,
+               WriteReply<v1::WriteEntityResponse> reply) {
+  const bool is_delete = mutation.op == Mutation::Op::kDelete;
+  CommitRequest request;
+  request.mutations.push_back(std::move(mutation));
+  store.CommitAsync(std::move(request),
+                    [is_delete, reply = std::move(reply)](
+                        absl::StatusOr<CommitResult> result) {
+                      reply(ToWriteResponse(is_delete, std::move(result)));
+                    });
+}
+
 v1::ApplyOutcome ToApplyOutcome(storage::Outcome outcome) {
   switch (outcome) {
     case storage::Outcome::kCreated:
@@ -55,11 +64,11 @@ v1::ApplyOutcome ToApplyOutcome(storage::Outcome outcome) {
   return v1::APPLY_OUTCOME_UNSPECIFIED;
 }
 
-// One read-merge-write attempt of a masked update. The mutation it builds
-// fails with ABORTED (changed since read) or ALREADY_EXISTS (created since
-// read) if a concurrent writer got in between.
-absl::StatusOr<v1::WriteEntityResponse> MaskedUpdateOnce(
-    storage::Store& store, const v1::UpdateEntityRequest& request) {
+// The mutation of one read-merge-write attempt of a masked update. It fails
+// with ABORTED (changed since read) or ALREADY_EXISTS (created since read) if
+// a concurrent writer got in between.
+absl::StatusOr<Mutation> MaskedMutation(storage::Store& store,
+                                        const v1::UpdateEntityRequest& request) {
   const v1::Entity& input = request.entity();
   absl::StatusOr<storage::EntityRead> current = store.Get(input.name());
   Mutation mutation;
@@ -79,54 +88,76 @@ absl::StatusOr<v1::WriteEntityResponse> MaskedUpdateOnce(
     return current.status();
   }
   mutation.expected_etag = input.etag();
-  return CommitOne(store, std::move(mutation));
+  return mutation;
+}
+
+// A masked update, re-read and retried up to `attempts` times when a
+// concurrent writer won the race.
+void MaskedUpdate(storage::Store& store, const v1::UpdateEntityRequest& request,
+                  int attempts, WriteReply<v1::WriteEntityResponse> reply) {
+  absl::StatusOr<Mutation> mutation = MaskedMutation(store, request);
+  if (!mutation.ok()) return reply(mutation.status());
+  CommitOne(store, *std::move(mutation),
+            [&store, &request, attempts, reply = std::move(reply)](
+                absl::StatusOr<v1::WriteEntityResponse> result) {
+              const bool raced = absl::IsAborted(result.status()) ||
+                                 absl::IsAlreadyExists(result.status());
+              if (raced && attempts > 1) {
+                MaskedUpdate(store, request, attempts - 1, std::move(reply));
+                return;
+              }
+              reply(std::move(result));
+            });
 }
 
 }  // namespace
 
-absl::StatusOr<v1::WriteEntityResponse> CreateEntity(
-    storage::Store& store, const v1::CreateEntityRequest& request) {
-  ATLAS_RETURN_IF_ERROR(ValidateCreateEntity(request));
-  return CommitOne(store,
-                   Mutation::Put(request.entity(), Expect::kMustNotExist));
+void CreateEntity(storage::Store& store, const v1::CreateEntityRequest& request,
+                  WriteReply<v1::WriteEntityResponse> reply) {
+  if (absl::Status valid = ValidateCreateEntity(request); !valid.ok()) {
+    return reply(valid);
+  }
+  CommitOne(store, Mutation::Put(request.entity(), Expect::kMustNotExist),
+            std::move(reply));
 }
 
-absl::StatusOr<v1::WriteEntityResponse> UpdateEntity(
-    storage::Store& store, const v1::UpdateEntityRequest& request) {
-  ATLAS_RETURN_IF_ERROR(ValidateUpdateEntity(request));
+void UpdateEntity(storage::Store& store, const v1::UpdateEntityRequest& request,
+                  WriteReply<v1::WriteEntityResponse> reply) {
+  if (absl::Status valid = ValidateUpdateEntity(request); !valid.ok()) {
+    return reply(valid);
+  }
   const v1::Entity& input = request.entity();
   if (IsFullReplacement(request.update_mask())) {
     Mutation mutation = Mutation::Put(
         input, request.allow_missing() ? Expect::kAny : Expect::kMustExist);
     mutation.expected_etag = input.etag();
-    return CommitOne(store, std::move(mutation));
+    return CommitOne(store, std::move(mutation), std::move(reply));
   }
   // With an etag the client asked for exactly the version it read: a
   // conflict is its to resolve. Without one, retry on a fresh read.
-  const int attempts = input.etag().empty() ? kMaskedUpdateAttempts : 1;
-  absl::StatusOr<v1::WriteEntityResponse> result;
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    result = MaskedUpdateOnce(store, request);
-    const bool raced = absl::IsAborted(result.status()) ||
-                       absl::IsAlreadyExists(result.status());
-    if (!raced) break;
-  }
-  return result;
+  MaskedUpdate(store, request,
+               input.etag().empty() ? kMaskedUpdateAttempts : 1,
+               std::move(reply));
 }
 
-absl::StatusOr<v1::WriteEntityResponse> DeleteEntity(
-    storage::Store& store, const v1::DeleteEntityRequest& request) {
-  ATLAS_RETURN_IF_ERROR(ValidateDeleteEntity(request));
+void DeleteEntity(storage::Store& store, const v1::DeleteEntityRequest& request,
+                  WriteReply<v1::WriteEntityResponse> reply) {
+  if (absl::Status valid = ValidateDeleteEntity(request); !valid.ok()) {
+    return reply(valid);
+  }
   Mutation mutation = Mutation::Delete(
       request.name(),
       request.allow_missing() ? Expect::kAny : Expect::kMustExist);
   mutation.expected_etag = request.etag();
-  return CommitOne(store, std::move(mutation));
+  CommitOne(store, std::move(mutation), std::move(reply));
 }
 
-absl::StatusOr<v1::ApplyEntitiesResponse> ApplyEntities(
-    storage::Store& store, const v1::ApplyEntitiesRequest& request) {
-  ATLAS_RETURN_IF_ERROR(ValidateApplyEntities(request));
+void ApplyEntities(storage::Store& store,
+                   const v1::ApplyEntitiesRequest& request,
+                   WriteReply<v1::ApplyEntitiesResponse> reply) {
+  if (absl::Status valid = ValidateApplyEntities(request); !valid.ok()) {
+    return reply(valid);
+  }
   CommitRequest commit;
   commit.validate_only = request.validate_only();
   commit.mutations.reserve(request.entities_size());
@@ -135,17 +166,20 @@ absl::StatusOr<v1::ApplyEntitiesResponse> ApplyEntities(
     mutation.expected_etag = entity.etag();
     commit.mutations.push_back(std::move(mutation));
   }
-  absl::StatusOr<CommitResult> result = store.Commit(std::move(commit));
-  if (!result.ok()) return AsApplyError(result.status());
-  v1::ApplyEntitiesResponse response;
-  response.set_revision(result->revision);
-  for (size_t i = 0; i < result->results.size(); ++i) {
-    v1::ApplyResult* out = response.add_results();
-    out->set_name(request.entities(static_cast<int>(i)).name());
-    out->set_outcome(ToApplyOutcome(result->results[i].outcome));
-    *out->mutable_entity() = std::move(result->results[i].entity);
-  }
-  return response;
+  store.CommitAsync(
+      std::move(commit),
+      [&request, reply = std::move(reply)](absl::StatusOr<CommitResult> result) {
+        if (!result.ok()) return reply(AsApplyError(result.status()));
+        v1::ApplyEntitiesResponse response;
+        response.set_revision(result->revision);
+        for (size_t i = 0; i < result->results.size(); ++i) {
+          v1::ApplyResult* out = response.add_results();
+          out->set_name(request.entities(static_cast<int>(i)).name());
+          out->set_outcome(ToApplyOutcome(result->results[i].outcome));
+          *out->mutable_entity() = std::move(result->results[i].entity);
+        }
+        reply(std::move(response));
+      });
 }
 
 }  // namespace atlas::services

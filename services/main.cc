@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "common/mutex.h"
 #include "services/server.h"
 
@@ -25,18 +26,83 @@ struct Flags {
   ServerConfig config;
   int64_t progress_interval_ms = 10'000;
   int64_t shutdown_grace_ms = 10'000;
-  std::string metrics_listen;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_client_ca;
-  std::string tokens_file;
-  std::string log_format = "text";
+  std::string log_format = "json";
+  std::string log_level = "info";
 };
 
 // Integers from `min` up (also rejects "-1" for unsigned flags, which the
 // parser would otherwise wrap around).
 CLI::Range AtLeast(int64_t min) {
   return CLI::Range(min, std::numeric_limits<int64_t>::max());
+}
+
+// TLS, bearer tokens and the limits.
+void AddAccessFlags(CLI::App& app, ServerConfig& config) {
+  app.add_option("--tls_cert", config.tls.cert,
+                 "Server TLS certificate (chain), PEM; with --tls_key the "
+                 "gRPC port speaks only TLS (empty: plaintext)")
+      ->envname("ATLAS_TLS_CERT")
+      ->capture_default_str();
+  app.add_option("--tls_key", config.tls.key,
+                 "Private key of --tls_cert, PEM, unencrypted")
+      ->envname("ATLAS_TLS_KEY")
+      ->capture_default_str();
+  app.add_option("--tls_client_ca", config.tls.client_ca,
+                 "CA bundle, PEM: clients must present a certificate it "
+                 "signed (mutual TLS; empty: no client certificates)")
+      ->envname("ATLAS_TLS_CLIENT_CA")
+      ->capture_default_str();
+  app.add_option("--tokens_file", config.access.tokens_file,
+                 "Bearer tokens, one 'TOKEN ROLE [NAME]' per line, ROLE "
+                 "reader, writer or admin; every call must then send "
+                 "'authorization: Bearer TOKEN' (health and reflection "
+                 "excepted). Re-read on SIGHUP and when it changes (empty: "
+                 "no authentication)")
+      ->envname("ATLAS_TOKENS_FILE")
+      ->capture_default_str();
+  app.add_option("--max_message_bytes", config.limits.max_message_bytes,
+                 "Largest request message accepted, in bytes")
+      ->envname("ATLAS_MAX_MESSAGE_BYTES")
+      ->check(CLI::Range(1024, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--max_entity_bytes", config.limits.max_entity_bytes,
+                 "Largest entity a write may carry (serialized), in bytes")
+      ->envname("ATLAS_MAX_ENTITY_BYTES")
+      ->check(AtLeast(1))
+      ->capture_default_str();
+  app.add_option("--max_apply_entities", config.limits.max_apply_entities,
+                 "Most entities in one ApplyEntities call")
+      ->envname("ATLAS_MAX_APPLY_ENTITIES")
+      ->check(AtLeast(1))
+      ->capture_default_str();
+  app.add_option("--max_streams_per_connection",
+                 config.access.max_streams_per_connection,
+                 "Most Watch streams open at once on one client connection "
+                 "(0: no limit)")
+      ->envname("ATLAS_MAX_STREAMS_PER_CONNECTION")
+      ->check(AtLeast(0))
+      ->capture_default_str();
+  app.add_option("--max_streams_per_principal",
+                 config.access.max_streams_per_principal,
+                 "Most Watch streams open at once for one principal (token "
+                 "NAME, or client IP address without --tokens_file; 0: no "
+                 "limit)")
+      ->envname("ATLAS_MAX_STREAMS_PER_PRINCIPAL")
+      ->check(AtLeast(0))
+      ->capture_default_str();
+  app.add_option("--max_requests_per_second",
+                 config.access.max_requests_per_second,
+                 "Calls per second each principal may make on average, a "
+                 "token bucket (0: no limit)")
+      ->envname("ATLAS_MAX_REQUESTS_PER_SECOND")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--request_burst", config.access.request_burst,
+                 "Calls a principal may make at once after a quiet spell "
+                 "(0: one second's worth of --max_requests_per_second)")
+      ->envname("ATLAS_REQUEST_BURST")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 }
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -77,62 +143,30 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->envname("ATLAS_SHUTDOWN_GRACE_MS")
       ->check(AtLeast(0))
       ->capture_default_str();
-  app.add_option("--metrics_listen", flags.metrics_listen,
-                 "Prometheus metrics HTTP address (reserved: not served yet)")
+  app.add_option("--metrics_listen", config.metrics_listen,
+                 "Prometheus metrics HTTP address, host:port, serving "
+                 "/metrics (empty: off)")
       ->envname("ATLAS_METRICS_LISTEN")
       ->capture_default_str();
-  app.add_option("--tls_cert", flags.tls_cert,
-                 "Server TLS certificate, PEM (not supported yet)")
-      ->envname("ATLAS_TLS_CERT")
-      ->capture_default_str();
-  app.add_option("--tls_key", flags.tls_key,
-                 "Server TLS private key, PEM (not supported yet)")
-      ->envname("ATLAS_TLS_KEY")
-      ->capture_default_str();
-  app.add_option("--tls_client_ca", flags.tls_client_ca,
-                 "CA bundle for client certificates, PEM (not supported yet)")
-      ->envname("ATLAS_TLS_CLIENT_CA")
-      ->capture_default_str();
-  app.add_option("--tokens_file", flags.tokens_file,
-                 "Bearer tokens file, one 'TOKEN ROLE [NAME]' per line (not "
-                 "supported yet)")
-      ->envname("ATLAS_TOKENS_FILE")
-      ->capture_default_str();
-  app.add_option("--log_format", flags.log_format, "Log format: json or text")
+  AddAccessFlags(app, config);
+  app.add_option("--log_format", flags.log_format,
+                 "Log lines on stderr: json (one object per line) or text")
       ->envname("ATLAS_LOG_FORMAT")
       ->check(CLI::IsMember({"json", "text"}))
       ->capture_default_str();
+  app.add_option("--log_level", flags.log_level,
+                 "Least severe log level written: debug (adds a line per "
+                 "successful request), info, warning or error")
+      ->envname("ATLAS_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
+      ->capture_default_str();
 }
 
-// The flags that are accepted but whose feature is not there yet.
-std::string UnsupportedFlag(const Flags& flags) {
-  if (!flags.tls_cert.empty()) return "--tls_cert";
-  if (!flags.tls_key.empty()) return "--tls_key";
-  if (!flags.tls_client_ca.empty()) return "--tls_client_ca";
-  if (!flags.tokens_file.empty()) return "--tokens_file";
-  return "";
-}
-
-std::string JsonEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-void Log(const Flags& flags, const std::string& text) {
-  if (flags.log_format == "json") {
-    std::cerr << "{\"severity\":\"INFO\",\"message\":\"" << JsonEscape(text)
-              << "\"}\n";
-  } else {
-    std::cerr << "atlas-server: " << text << "\n";
-  }
+void ConfigureLog(const Flags& flags) {
+  atlas::log::Options options;
+  options.format = *atlas::log::ParseFormat(flags.log_format);
+  options.min_level = *atlas::log::ParseLevel(flags.log_level);
+  atlas::log::Configure(std::move(options));
 }
 
 }  // namespace
@@ -142,15 +176,8 @@ int main(int argc, char** argv) {
   Flags flags;
   AddFlags(app, flags);
   CLI11_PARSE(app, argc, argv);
+  ConfigureLog(flags);
 
-  if (std::string flag = UnsupportedFlag(flags); !flag.empty()) {
-    std::cerr << "atlas-server: " << flag
-              << " is not supported yet (TLS and tokens are planned)\n";
-    return 2;
-  }
-  if (!flags.metrics_listen.empty()) {
-    Log(flags, "--metrics_listen is not served yet; ignoring it");
-  }
   flags.config.progress_interval =
       absl::Milliseconds(flags.progress_interval_ms);
   flags.config.shutdown_grace = absl::Milliseconds(flags.shutdown_grace_ms);
@@ -161,14 +188,17 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the tokens file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto server = AtlasServer::Start(flags.config);
   if (!server.ok()) {
-    std::cerr << "atlas-server: " << server.status() << "\n";
+    atlas::log::Error("server", absl::StrCat("cannot start: ",
+                                             server.status().ToString()));
     return 1;
   }
-  Log(flags,
+  atlas::log::Info(
+      "server",
       absl::StrCat(
           "listening on ", (*server)->address(), ", data_dir ",
           flags.config.data_dir, ", revision ",
@@ -176,23 +206,40 @@ int main(int argc, char** argv) {
           (*server)->seed_result().seeded
               ? absl::StrCat(" (seeded ", (*server)->seed_result().entities,
                              " entities from ", flags.config.seed_dir, ")")
-              : ""));
+              : ""),
+      {{"address", (*server)->address()},
+       {"revision", (*server)->store().CurrentRevision()}});
+  if (!(*server)->metrics_address().empty()) {
+    atlas::log::Info("server",
+                     absl::StrCat("metrics on http://",
+                                  (*server)->metrics_address(), "/metrics"),
+                     {{"metrics_address", (*server)->metrics_address()}});
+  }
 
   atlas::Notification stop;
   int received = 0;
   std::thread signal_thread([&] {
     int signal = 0;
-    while (sigwait(&signals, &signal) != 0) {
+    while (sigwait(&signals, &signal) != 0 || signal == SIGHUP) {
+      if (signal != SIGHUP) continue;
+      signal = 0;
+      if (flags.config.access.tokens_file.empty()) {
+        atlas::log::Info("server", "SIGHUP: no --tokens_file to reload");
+      } else {
+        // A broken file is logged by the server and the old tokens stay.
+        (*server)->ReloadTokens().IgnoreError();
+      }
     }
     received = signal;
     stop.Notify();
   });
   stop.WaitForNotification();
-  Log(flags,
+  atlas::log::Info(
+      "server",
       absl::StrCat("received ", received == SIGTERM ? "SIGTERM" : "SIGINT",
                    ", shutting down"));
   (*server)->Shutdown();
   signal_thread.join();
-  Log(flags, "stopped");
+  atlas::log::Info("server", "stopped");
   return 0;
 }

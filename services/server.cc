@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/request_interceptor.h"
 #include "storage/status_macros.h"
 
 namespace atlas::services {
@@ -28,6 +29,7 @@ std::string BoundAddress(const std::string& listen, int port) {
 storage::StoreOptions StoreOptionsFor(const ServerConfig& config) {
   storage::StoreOptions options;
   options.path = config.data_dir;
+  options.max_entity_bytes = config.limits.max_entity_bytes;
   return options;
 }
 
@@ -61,25 +63,53 @@ absl::Status AtlasServer::Init(storage::StoreOptions store_options,
         absl::StrCat("cannot create the data directory ", store_options.path,
                      ": ", error.message()));
   }
+  metrics_ = std::make_unique<ServerMetrics>();
   ATLAS_ASSIGN_OR_RETURN(store_,
                          storage::Store::Open(std::move(store_options)));
+  store_->SetCommitStatsObserver(metrics_.get());
   hub_ = std::make_unique<ChangeHub>(*store_, std::move(hub_options));
+  metrics_->ObserveState(store_.get(), hub_.get());
+  if (!config_.metrics_listen.empty()) {
+    ATLAS_ASSIGN_OR_RETURN(
+        metrics_endpoint_,
+        MetricsEndpoint::Start(config_.metrics_listen, *metrics_));
+    metrics_address_ = metrics_endpoint_->address();
+  }
   // Before the first commit (the seed), so the hub sees every revision.
   store_->SetCommitObserver(hub_.get());
   if (!config_.seed_dir.empty()) {
     ATLAS_ASSIGN_OR_RETURN(seed_result_,
                            SeedIfEmpty(*store_, config_.seed_dir));
   }
-  service_ = std::make_unique<AtlasService>(*store_, *hub_);
+  gate_ = config_.gate;
+  if (gate_ == nullptr) {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<AccessGate> gate,
+                           AccessGate::Create(config_.access));
+    access_gate_ = gate.get();
+    gate_ = std::move(gate);
+  }
+  ATLAS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                         ServerCredentialsFor(config_.tls));
+  service_ = std::make_unique<AtlasService>(*store_, *hub_, *gate_,
+                                            config_.limits);
+  admin_service_ = std::make_unique<AdminService>(*store_, *gate_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // A second server on the same port must fail, not share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
-                           &port_);
+  builder.AddListeningPort(config_.listen, credentials, &port_);
+  builder.SetMaxReceiveMessageSize(config_.limits.max_message_bytes);
   builder.RegisterService(service_.get());
+  builder.RegisterService(admin_service_.get());
+  // Every call of every service: request metrics and request logs.
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<RequestInterceptorFactory>(*metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr ||
       (port_ == 0 && !absl::StartsWith(config_.listen, "unix:"))) {
@@ -97,6 +127,11 @@ absl::Status AtlasServer::Init(storage::StoreOptions store_options,
 }
 
 AtlasServer::~AtlasServer() { Shutdown(); }
+
+absl::Status AtlasServer::ReloadTokens() {
+  if (access_gate_ == nullptr) return absl::OkStatus();
+  return access_gate_->ReloadTokens();
+}
 
 void AtlasServer::SetServing(bool serving) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
@@ -126,9 +161,15 @@ void AtlasServer::Shutdown(absl::Time deadline) {
     hub_->Shutdown();  // Init failed after creating the hub.
   }
   if (retention_ != nullptr) retention_->Stop();
-  if (store_ != nullptr) store_->SetCommitObserver(nullptr);
+  metrics_endpoint_.reset();
+  if (metrics_ != nullptr) metrics_->ObserveState(nullptr, nullptr);
+  if (store_ != nullptr) {
+    store_->SetCommitObserver(nullptr);
+    store_->SetCommitStatsObserver(nullptr);
+  }
   server_.reset();
   retention_.reset();
+  admin_service_.reset();
   service_.reset();
   hub_.reset();
   store_.reset();

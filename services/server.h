@@ -16,10 +16,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
+#include "services/access_gate.h"
+#include "services/admin_service.h"
 #include "services/atlas_service.h"
+#include "services/call_gate.h"
 #include "services/change_hub.h"
 #include "services/change_log_retention.h"
+#include "services/metrics.h"
+#include "services/request_limits.h"
 #include "services/seed_dataset.h"
+#include "services/tls_credentials.h"
 #include "storage/store.h"
 
 namespace atlas::services {
@@ -42,6 +48,17 @@ struct ServerConfig {
   size_t subscriber_queue_bound = 1024;
   // How long a shutdown waits for running calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Prometheus metrics HTTP address ("host:port"; port 0 picks a free one,
+  // see AtlasServer::metrics_address()); empty: not served.
+  std::string metrics_listen;
+  // TLS for the gRPC port (none set: plaintext).
+  TlsFiles tls;
+  // Bearer tokens, roles, request rate and open-stream limits.
+  AccessOptions access;
+  // Message, entity and apply sizes.
+  RequestLimits limits;
+  // Tests: a gate used instead of the AccessGate built from `access`.
+  std::shared_ptr<CallGate> gate;
 };
 
 storage::StoreOptions StoreOptionsFor(const ServerConfig& config);
@@ -74,6 +91,15 @@ class AtlasServer {
   ChangeHub& hub() { return *hub_; }
   AtlasService& service() { return *service_; }
   grpc::Server& grpc_server() { return *server_; }
+  ServerMetrics& metrics() { return *metrics_; }
+  // Where /metrics is served ("127.0.0.1:9090"); empty when it is not.
+  const std::string& metrics_address() const { return metrics_address_; }
+  // What every call passes first (admin services ask it too).
+  CallGate& gate() { return *gate_; }
+
+  // Re-reads the tokens file (SIGHUP); the error if it is broken (the old
+  // tokens stay). OK without a tokens file or with an injected gate.
+  absl::Status ReloadTokens();
 
   // First step of a shutdown: health checks answer NOT_SERVING and new calls
   // fail with UNAVAILABLE; running calls and Watch streams go on.
@@ -92,12 +118,20 @@ class AtlasServer {
 
   const ServerConfig config_;
   // Declared in dependency order: destroyed server first, store last.
+  // Metrics outlive everything that reports to them.
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<ChangeHub> hub_;
+  std::shared_ptr<CallGate> gate_;
+  AccessGate* access_gate_ = nullptr;  // gate_, unless a gate was injected
   std::unique_ptr<AtlasService> service_;
+  std::unique_ptr<AdminService> admin_service_;  // atlas.v1.Admin
   std::unique_ptr<ChangeLogRetention> retention_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
+  // Stopped before the store and hub it reads go away.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::string metrics_address_;
   int port_ = 0;
   SeedResult seed_result_;
 

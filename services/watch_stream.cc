@@ -17,6 +17,7 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "services/grpc_status.h"
@@ -34,8 +35,12 @@ constexpr int kChunksPerProgress = 8;
 class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
                           public Subscription {
  public:
-  WatchStream(ChangeHub& hub, const v1::WatchRequest& request)
-      : hub_(hub), store_(hub.store()), request_(request) {}
+  WatchStream(ChangeHub& hub, const v1::WatchRequest& request,
+              StreamTicket ticket)
+      : hub_(hub),
+        store_(hub.store()),
+        request_(request),
+        ticket_(std::move(ticket)) {}
 
   void Begin() {
     absl::Status status = Setup();
@@ -51,6 +56,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   }
 
   void OnWriteDone(bool ok) override {
+    // out_ is still ours: busy_ is set until below.
+    if (ok) hub_.CountDelivered(out_.events_size());
     {
       atlas::MutexLock lock(&mu_);
       busy_ = false;
@@ -78,6 +85,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnDone() override {
     hub_.Unregister(this);
+    ticket_.Release();  // now, not when the last pump reference goes
     Unref();
   }
 
@@ -129,7 +137,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   SubscriptionStats Stats() override {
     atlas::MutexLock lock(&mu_);
-    return {queue_.size(), phase_ != Phase::kLive};
+    const uint64_t handled_through =
+        queue_.empty() ? through_ : queue_.front().set->revision() - 1;
+    return {queue_.size(), phase_ != Phase::kLive, handled_through};
   }
 
  private:
@@ -363,6 +373,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   ChangeHub& hub_;
   storage::Store& store_;
   const v1::WatchRequest request_;
+  StreamTicket ticket_;
   SubscriptionFilter filter_;
 
   atlas::Mutex mu_;
@@ -391,8 +402,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
 grpc::ServerWriteReactor<v1::WatchResponse>* StartWatch(
     ChangeHub& hub, grpc::CallbackServerContext* context,
-    const v1::WatchRequest* request) {
-  auto* stream = new WatchStream(hub, *request);
+    const v1::WatchRequest* request, StreamTicket ticket) {
+  auto* stream = new WatchStream(hub, *request, std::move(ticket));
   stream->Begin();
   return stream;
 }

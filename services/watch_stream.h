@@ -6,13 +6,16 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "atlas/v1/atlas_service.pb.h"
+#include "services/call_gate.h"
 #include "services/change_hub.h"
 
 namespace atlas::services {
 
 // Starts serving `request` on `context`; the reactor deletes itself when done.
+// `ticket` (the stream's slot under the stream limits) is released when the
+// call is done.
 grpc::ServerWriteReactor<v1::WatchResponse>* StartWatch(
     ChangeHub& hub, grpc::CallbackServerContext* context,
-    const v1::WatchRequest* request);
+    const v1::WatchRequest* request, StreamTicket ticket = StreamTicket());
 
 }  // namespace atlas::services

@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include <google/protobuf/descriptor.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -131,34 +133,73 @@ bool IsUrl(absl::string_view s) {
          (absl::StartsWith(s, "http://") && s.size() > 7);
 }
 
+// RFC 3629 UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): what Protobuf demands of a string field when it parses one, so
+// an entity that passes can be read back from the store.
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const unsigned char b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// `path()` names the field; called only to report a problem.
+template <typename PathFn>
 absl::Status CheckString(const FieldRule& rule, absl::string_view value,
-                         absl::string_view path) {
+                         const PathFn& path) {
   if (value.empty()) {
-    return rule.rule == Rule::kRequired ? Invalid(path, "is required")
+    return rule.rule == Rule::kRequired ? Invalid(path(), "is required")
                                         : absl::OkStatus();
   }
   switch (rule.rule) {
     case Rule::kPartialDate:
       if (!IsPartialDate(value)) {
-        return Invalid(path, absl::StrFormat(
+        return Invalid(path(), absl::StrFormat(
                                  "\"%s\" is not a date (want YYYY, YYYY-MM "
                                  "or YYYY-MM-DD)",
                                  value));
       }
       break;
     case Rule::kResourceName: {
-      absl::Status status = ValidateResourceName(value, path);
-      if (!status.ok()) return status;
+      if (!ValidateResourceName(value, "").ok()) {
+        return ValidateResourceName(value, path());
+      }
       if (!rule.collection.empty() &&
           !absl::StartsWith(value, absl::StrCat(rule.collection, "/"))) {
-        return Invalid(path, absl::StrFormat("\"%s\" must name one of %s/",
+        return Invalid(path(), absl::StrFormat("\"%s\" must name one of %s/",
                                              value, rule.collection));
       }
       break;
     }
     case Rule::kSlug:
       if (!IsSlug(value)) {
-        return Invalid(path,
+        return Invalid(path(),
                        absl::StrFormat("\"%s\" is not a slug (1-63 of a-z, "
                                        "0-9 and '-', not starting or ending "
                                        "with '-')",
@@ -167,7 +208,7 @@ absl::Status CheckString(const FieldRule& rule, absl::string_view value,
       break;
     case Rule::kSnakeCase:
       if (!IsSnakeCase(value)) {
-        return Invalid(path, absl::StrFormat(
+        return Invalid(path(), absl::StrFormat(
                                  "\"%s\" is not lower snake_case", value));
       }
       break;
@@ -175,14 +216,14 @@ absl::Status CheckString(const FieldRule& rule, absl::string_view value,
       bool ok = value.size() >= 2 && value.size() <= 3;
       for (char c : value) ok = ok && absl::ascii_isupper(c);
       if (!ok) {
-        return Invalid(path, absl::StrFormat(
+        return Invalid(path(), absl::StrFormat(
                                  "\"%s\" is not 2-3 upper-case letters", value));
       }
       break;
     }
     case Rule::kUrl:
       if (!IsUrl(value)) {
-        return Invalid(path, absl::StrFormat(
+        return Invalid(path(), absl::StrFormat(
                                  "\"%s\" is not an http(s) URL", value));
       }
       break;
@@ -192,25 +233,43 @@ absl::Status CheckString(const FieldRule& rule, absl::string_view value,
   return absl::OkStatus();
 }
 
+// The rules of each field, keyed by its descriptor.
+const absl::flat_hash_map<const FieldDescriptor*, std::vector<FieldRule>>&
+RulesByField() {
+  static const auto* rules = [] {
+    auto* r =
+        new absl::flat_hash_map<const FieldDescriptor*, std::vector<FieldRule>>;
+    const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+    for (const auto& [name, field_rules] : FieldRules()) {
+      if (const FieldDescriptor* field = pool->FindFieldByName(name)) {
+        (*r)[field] = field_rules;
+      }
+    }
+    return r;
+  }();
+  return *rules;
+}
+
 // Walks a payload message: field rules, known enum values, text sizes.
+// Field paths are built only for a problem to report (or a child to walk).
 absl::Status ValidateMessage(const Message& message, const std::string& path) {
   const Descriptor* descriptor = message.GetDescriptor();
   const Reflection* reflection = message.GetReflection();
-  const auto& rules = FieldRules();
+  const auto& rules = RulesByField();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
-    const std::string field_path = absl::StrCat(path, ".", field->name());
-    auto found = rules.find(field->full_name());
-    const std::vector<FieldRule> no_rules;
-    const std::vector<FieldRule>& field_rules =
-        found == rules.end() ? no_rules : found->second;
+    auto found = rules.find(field);
+    const std::vector<FieldRule>* field_rules =
+        found == rules.end() ? nullptr : &found->second;
     const int count = field->is_repeated()
                           ? reflection->FieldSize(message, field)
                           : 1;
     for (int j = 0; j < count; ++j) {
-      const std::string element_path =
-          field->is_repeated() ? absl::StrCat(field_path, "[", j, "]")
-                               : field_path;
+      const auto element_path = [&] {
+        return field->is_repeated()
+                   ? absl::StrCat(path, ".", field->name(), "[", j, "]")
+                   : absl::StrCat(path, ".", field->name());
+      };
       switch (field->cpp_type()) {
         case FieldDescriptor::CPPTYPE_STRING: {
           std::string scratch;
@@ -220,10 +279,14 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
                                                            &scratch)
                   : reflection->GetStringReference(message, field, &scratch);
           if (value.size() > kMaxText) {
-            return Invalid(element_path,
+            return Invalid(element_path(),
                            absl::StrCat("is longer than ", kMaxText, " bytes"));
           }
-          for (const FieldRule& rule : field_rules) {
+          if (!IsValidUtf8(value)) {
+            return Invalid(element_path(), "is not valid UTF-8");
+          }
+          if (field_rules == nullptr) break;
+          for (const FieldRule& rule : *field_rules) {
             absl::Status status = CheckString(rule, value, element_path);
             if (!status.ok()) return status;
           }
@@ -234,7 +297,7 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
                           ? reflection->GetRepeatedEnumValue(message, field, j)
                           : reflection->GetEnumValue(message, field);
           if (field->enum_type()->FindValueByNumber(value) == nullptr) {
-            return Invalid(element_path,
+            return Invalid(element_path(),
                            absl::StrCat("unknown ", field->enum_type()->name(),
                                         " value ", value));
           }
@@ -244,9 +307,10 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
           int32_t value = field->is_repeated()
                               ? reflection->GetRepeatedInt32(message, field, j)
                               : reflection->GetInt32(message, field);
-          for (const FieldRule& rule : field_rules) {
+          if (field_rules == nullptr) break;
+          for (const FieldRule& rule : *field_rules) {
             if (rule.rule == Rule::kNonNegative && value < 0) {
-              return Invalid(element_path, "must not be negative");
+              return Invalid(element_path(), "must not be negative");
             }
           }
           break;
@@ -256,7 +320,7 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
                              ? reflection->GetRepeatedDouble(message, field, j)
                              : reflection->GetDouble(message, field);
           if (!std::isfinite(value)) {
-            return Invalid(element_path, "must be a finite number");
+            return Invalid(element_path(), "must be a finite number");
           }
           break;
         }
@@ -268,7 +332,7 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
               field->is_repeated()
                   ? reflection->GetRepeatedMessage(message, field, j)
                   : reflection->GetMessage(message, field);
-          absl::Status status = ValidateMessage(child, element_path);
+          absl::Status status = ValidateMessage(child, element_path());
           if (!status.ok()) return status;
           break;
         }
@@ -403,6 +467,9 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     return Invalid(at("title"),
                    absl::StrCat("is longer than ", kMaxTitle, " bytes"));
   }
+  if (!IsValidUtf8(entity.title())) {
+    return Invalid(at("title"), "is not valid UTF-8");
+  }
   std::set<absl::string_view> topics;
   for (int i = 0; i < entity.topics_size(); ++i) {
     const std::string field = at(absl::StrCat("topics[", i, "]"));
@@ -432,7 +499,7 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     }
   }
   for (int i = 0; i < entity.source_urls_size(); ++i) {
-    if (!IsUrl(entity.source_urls(i))) {
+    if (!IsUrl(entity.source_urls(i)) || !IsValidUtf8(entity.source_urls(i))) {
       return Invalid(at(absl::StrCat("source_urls[", i, "]")),
                      absl::StrFormat("\"%s\" is not an http(s) URL",
                                      entity.source_urls(i)));

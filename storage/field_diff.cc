@@ -1,5 +1,6 @@
 #include "storage/field_diff.h"
 
+#include <algorithm>
 #include <set>
 
 #include <google/protobuf/util/message_differencer.h>
@@ -45,10 +46,38 @@ class PathCollector : public MessageDifferencer::Reporter {
   std::set<std::string>& paths_;
 };
 
+bool IsOutputOnly(const google::protobuf::FieldDescriptor* field) {
+  switch (field->number()) {
+    case v1::Entity::kCreateRevisionFieldNumber:
+    case v1::Entity::kUpdateRevisionFieldNumber:
+    case v1::Entity::kVersionFieldNumber:
+    case v1::Entity::kEtagFieldNumber:
+    case v1::Entity::kCreateTimeFieldNumber:
+    case v1::Entity::kUpdateTimeFieldNumber:
+    case v1::Entity::kDeletedFieldNumber:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> ChangedPaths(const v1::Entity& before,
                                       const v1::Entity& after) {
+  if (before.ByteSizeLong() == 0) {
+    // Nothing set before (a creation): every set input field changed, and
+    // each is reported whole, as the differencer reports an added field.
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    after.GetReflection()->ListFields(after, &fields);
+    std::vector<std::string> out;
+    out.reserve(fields.size());
+    for (const auto* field : fields) {
+      if (!IsOutputOnly(field)) out.push_back(field->name());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
   std::set<std::string> paths;
   PathCollector collector(paths);
   MessageDifferencer differencer;

@@ -30,6 +30,11 @@ std::string History(absl::string_view name, uint64_t revision) {
   return absl::StrCat(HistoryPrefix(name), Revision(revision));
 }
 
+std::optional<uint64_t> HistoryRevision(absl::string_view key) {
+  if (key.size() < 9) return std::nullopt;
+  return ParseRevision(key.substr(key.size() - 8));
+}
+
 std::string IndexPrefix(char index, absl::string_view value) {
   std::string out(1, index);
   out.push_back('\0');

@@ -17,6 +17,8 @@ std::optional<uint64_t> ParseRevision(absl::string_view key);
 // history: name \0 BE64(revision). Names never contain '\0'.
 std::string History(absl::string_view name, uint64_t revision);
 std::string HistoryPrefix(absl::string_view name);
+// The revision of a history key (its last 8 bytes).
+std::optional<uint64_t> HistoryRevision(absl::string_view key);
 
 // index: "{t|l}\0{value}\0{name}": entities by topic slug or by link target.
 inline constexpr char kTopicIndex = 't';

@@ -3,7 +3,11 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "absl/strings/str_cat.h"
+#include "storage/disk_full.h"
 #include "storage/keys.h"
 #include "storage/list_snapshots.h"
 #include "storage/status_macros.h"
@@ -12,7 +16,9 @@
 namespace atlas::storage {
 namespace {
 
-constexpr absl::string_view kSchemaVersion = "1";
+// 2: history rows point into the change log (store_history.cc). A schema 1
+// store (full history rows only) is read as it is and marked 2.
+constexpr absl::string_view kSchemaVersion = "2";
 
 rocksdb::ColumnFamilyOptions PointLookupOptions() {
   rocksdb::ColumnFamilyOptions options;
@@ -28,6 +34,14 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
   const std::string message = absl::StrCat(what, ": ", status.ToString());
   if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsNoSpace()) {
+    // RocksDB refuses writes from the first failed one until space is freed
+    // and DB::Resume() succeeds (storage/disk_full.h); reads go on.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        what, ": disk full: writes are refused until space is freed in the "
+              "data directory (",
+        status.ToString(), ")"));
+  }
   if (status.IsNotFound()) return absl::NotFoundError(message);
   if (status.IsInvalidArgument()) return absl::FailedPreconditionError(message);
   return absl::UnavailableError(message);
@@ -36,7 +50,14 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
 Store::Store(StoreOptions options) : options_(std::move(options)) {}
 
 Store::~Store() {
+  {  // A thread may still be leading asynchronous commits (CommitAsync).
+    atlas::MutexLock lock(&queue_mu_);
+    queue_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return !leader_active_;
+    });
+  }
   list_snapshots_.reset();
+  if (handles_ && handles_->disk_full) handles_->disk_full->Stop();
   if (handles_ && handles_->db) {
     for (auto* handle : handles_->all) {
       handles_->db->DestroyColumnFamilyHandle(handle);
@@ -61,6 +82,14 @@ absl::Status Store::Init() {
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  // RocksDB's LOG, written so that a full disk cannot abort the process, and
+  // the handler that resumes writes once space is freed (disk_full.h).
+  std::error_code ignored;
+  std::filesystem::create_directories(options_.path, ignored);
+  db_options.info_log = std::make_shared<InfoLogFile>(
+      options_.path + "/LOG", rocksdb::InfoLogLevel::INFO_LEVEL);
+  auto disk_full = std::make_shared<DiskFullRecovery>(options_.resume_interval);
+  db_options.listeners.push_back(disk_full);
 
   const rocksdb::ColumnFamilyOptions point = PointLookupOptions();
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
@@ -78,6 +107,8 @@ absl::Status Store::Init() {
                                   &handles_->all, &db),
                 absl::StrCat("opening store at ", options_.path)));
   handles_->db.reset(db);
+  handles_->disk_full = disk_full;
+  disk_full->Start(db);
   handles_->entities = handles_->all[1];
   handles_->history = handles_->all[2];
   handles_->changes = handles_->all[3];
@@ -97,7 +128,14 @@ absl::Status Store::Init() {
         "writing schema version"));
   } else {
     ATLAS_RETURN_IF_ERROR(FromRocks(status, "reading schema version"));
-    if (value != kSchemaVersion) {
+    if (value == "1") {
+      rocksdb::WriteOptions write;
+      write.sync = true;
+      ATLAS_RETURN_IF_ERROR(FromRocks(
+          db->Put(write, handles_->meta, std::string(keys::kMetaSchema),
+                  std::string(kSchemaVersion)),
+          "writing schema version"));
+    } else if (value != kSchemaVersion) {
       return absl::FailedPreconditionError(
           absl::StrCat("store at ", options_.path, " has schema version ",
                        value, "; this build reads ", kSchemaVersion));
@@ -153,18 +191,50 @@ absl::Status Store::CompactChangeLog(uint64_t new_oldest) {
     oldest = oldest_;
   }
   new_oldest = std::min(new_oldest, current + 1);
-  if (new_oldest <= oldest) return absl::OkStatus();
-  rocksdb::WriteBatch batch;
-  batch.DeleteRange(handles_->changes, keys::Revision(oldest),
-                    keys::Revision(new_oldest));
-  batch.Put(handles_->meta, std::string(keys::kMetaOldest),
-            keys::Revision(new_oldest));
   rocksdb::WriteOptions write;
   write.sync = options_.sync_writes;
-  ATLAS_RETURN_IF_ERROR(
-      FromRocks(handles_->db->Write(write, &batch), "compacting change log"));
-  atlas::MutexLock revision_lock(&revision_mu_);
-  oldest_ = new_oldest;
+  // The versions in the rows to drop are copied into their history rows
+  // first (store_history.cc), in chunks of about kChunkBytes, each one batch
+  // that also drops its rows and moves the floor.
+  constexpr size_t kChunkBytes = 4 << 20;
+  const std::string upper = keys::Revision(new_oldest);
+  while (oldest < new_oldest) {
+    rocksdb::WriteBatch batch;
+    uint64_t end = new_oldest;
+    {
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions read;
+      read.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(
+          handles_->db->NewIterator(read, handles_->changes));
+      for (it->Seek(keys::Revision(oldest)); it->Valid(); it->Next()) {
+        if (batch.GetDataSize() >= kChunkBytes) {
+          end = keys::ParseRevision(absl::string_view(it->key().data(),
+                                                      it->key().size()))
+                    .value_or(new_oldest);
+          break;
+        }
+        const uint64_t revision =
+            keys::ParseRevision(
+                absl::string_view(it->key().data(), it->key().size()))
+                .value_or(0);
+        ATLAS_RETURN_IF_ERROR(StageHistoryRows(
+            handles_->history, revision,
+            absl::string_view(it->value().data(), it->value().size()),
+            batch));
+      }
+      ATLAS_RETURN_IF_ERROR(FromRocks(it->status(), "reading change log"));
+    }
+    batch.DeleteRange(handles_->changes, keys::Revision(oldest),
+                      keys::Revision(end));
+    batch.Put(handles_->meta, std::string(keys::kMetaOldest),
+              keys::Revision(end));
+    ATLAS_RETURN_IF_ERROR(
+        FromRocks(handles_->db->Write(write, &batch), "compacting change log"));
+    atlas::MutexLock revision_lock(&revision_mu_);
+    oldest_ = end;
+    oldest = end;
+  }
   return absl::OkStatus();
 }
 

@@ -4,7 +4,9 @@
 //
 // Column families:
 //   entities  name -> Entity (current version of each live entity)
-//   history   name \0 BE64(revision) -> Entity (every version, tombstones too)
+//   history   name \0 BE64(revision) -> "" (every version, tombstones too:
+//             the version is in the change set row of that revision) or
+//             the Entity itself (once that row is compacted away)
 //   changes   BE64(revision) -> ChangeSet (the change log)
 //   index     "k\0kind\0name", "t\0topic\0name", "l\0target\0name" -> ""
 //   meta      "revision" -> BE64, "oldest" -> BE64, "schema" -> version
@@ -13,6 +15,8 @@
 // (group commit); each group is one rocksdb::WriteBatch and one WAL sync, and
 // every request in it that succeeds gets its own revision, in order.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +31,7 @@
 #include "absl/time/time.h"
 #include "atlas/v1/change.pb.h"
 #include "atlas/v1/entity.pb.h"
+#include "storage/store_stats.h"
 
 namespace rocksdb {
 class DB;
@@ -51,6 +56,9 @@ struct StoreOptions {
   size_t max_list_snapshots = 64;
   // Source of create/update times (injectable for tests).
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // While a full disk stops writes, how often resuming them is retried
+  // (storage/disk_full.h); reads go on meanwhile.
+  absl::Duration resume_interval = absl::Seconds(1);
 };
 
 // What a mutation requires of the stored entity.
@@ -127,6 +135,12 @@ struct HistoryPage {
   uint64_t revision = 0;
 };
 
+struct BackupResult {
+  std::string directory;  // absolute path of the backup
+  uint64_t revision = 0;  // the last revision it contains
+  uint64_t bytes = 0;     // total size of its files
+};
+
 struct ChangeRead {
   // Change sets with revision >= from, in order, no gaps.
   std::vector<v1::ChangeSet> sets;
@@ -140,6 +154,11 @@ class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
   virtual void OnCommit(const v1::ChangeSet& change_set) = 0;
+  // The same, sharing the committed set (never changed afterwards) instead
+  // of lending it. The store calls this one; by default it calls OnCommit.
+  virtual void OnCommitShared(std::shared_ptr<const v1::ChangeSet> change_set) {
+    OnCommit(*change_set);
+  }
 };
 
 class Store {
@@ -156,6 +175,16 @@ class Store {
   // change nothing are reported kUnchanged; if none changes anything, no
   // revision is created.
   absl::StatusOr<CommitResult> Commit(CommitRequest request);
+
+  // Commit without waiting: returns at once, and `done` is called exactly
+  // once with what Commit would have returned, after the commit is durable
+  // (or failed), on whichever thread leads that group; possibly on this one
+  // before CommitAsync returns. `done` must be short and must not call
+  // Commit() (it may call CommitAsync()). This is what lets a server keep
+  // thousands of writes in flight on a few threads, so that they share WAL
+  // syncs.
+  using CommitCallback = std::function<void(absl::StatusOr<CommitResult>)>;
+  void CommitAsync(CommitRequest request, CommitCallback done);
 
   // The current entity, or the version visible at `revision` (0 = current).
   absl::StatusOr<EntityRead> Get(const std::string& name,
@@ -176,8 +205,21 @@ class Store {
   // Drops change-log entries below `new_oldest` (clamped to current + 1).
   absl::Status CompactChangeLog(uint64_t new_oldest);
 
+  // Writes a consistent copy of the store to `directory` (absolute, or
+  // relative to the working directory) while commits go on; the copy is a
+  // store Open() accepts. The directory must not exist or be empty
+  // (FAILED_PRECONDITION otherwise); missing parents are created. Same
+  // filesystem: SST files are hard-linked, so a backup costs little space
+  // until the store compacts (store_checkpoint.cc).
+  absl::StatusOr<BackupResult> Backup(const std::string& directory);
+
   // At most one observer; set it before the first commit.
   void SetCommitObserver(CommitObserver* observer);
+  // Told about every write group (size, WAL sync time); set it before the
+  // first commit, clear it only when no commit runs (store_stats.cc).
+  void SetCommitStatsObserver(CommitStatsObserver* observer);
+  // RocksDB's size estimates, for monitoring.
+  DiskStats GetDiskStats() const;
 
   const StoreOptions& options() const { return options_; }
 
@@ -188,7 +230,12 @@ class Store {
 
   explicit Store(StoreOptions options);
   absl::Status Init();
+  // Runs groups from the queue while this thread leads (store_commit.cc).
+  void Lead(PendingCommit* self);
   void RunGroup(std::vector<PendingCommit*>& group);
+  // Tells the stats observer about a written group (store_stats.cc).
+  void ReportGroupWritten(size_t requests, uint64_t revisions,
+                          std::chrono::steady_clock::time_point write_start);
 
   StoreOptions options_;
   std::unique_ptr<Handles> handles_;
@@ -203,6 +250,7 @@ class Store {
   uint64_t revision_ ABSL_GUARDED_BY(revision_mu_) = 0;
   uint64_t oldest_ ABSL_GUARDED_BY(revision_mu_) = 1;
   CommitObserver* observer_ ABSL_GUARDED_BY(queue_mu_) = nullptr;
+  std::atomic<CommitStatsObserver*> stats_observer_{nullptr};
   // Serializes change-log compactions.
   atlas::Mutex compaction_mu_;
 };

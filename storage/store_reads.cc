@@ -28,6 +28,10 @@ absl::StatusOr<int> PageSize(int requested) {
   return requested == 0 ? kDefaultPageSize : requested;
 }
 
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
+}
+
 absl::StatusOr<v1::Entity> ParseEntity(const std::string& bytes,
                                        absl::string_view where) {
   v1::Entity entity;
@@ -140,8 +144,12 @@ absl::StatusOr<EntityRead> Store::Get(const std::string& name,
                                             "\" did not exist at revision ",
                                             revision));
   }
-  ATLAS_ASSIGN_OR_RETURN(v1::Entity entity,
-                         ParseEntity(it->value().ToString(), name));
+  ATLAS_ASSIGN_OR_RETURN(
+      v1::Entity entity,
+      ReadHistoryVersion(
+          db, handles_->changes, read, name,
+          keys::HistoryRevision(View(it->key())).value_or(0),
+          View(it->value())));
   if (entity.deleted()) {
     return absl::NotFoundError(absl::StrCat(
         "entity \"", name, "\" did not exist at revision ", revision,
@@ -267,7 +275,10 @@ absl::StatusOr<HistoryPage> Store::History(const std::string& name,
   const std::string prefix = keys::HistoryPrefix(name);
   const std::string upper = keys::PrefixEnd(prefix);
   rocksdb::Slice upper_slice(upper);
+  // One snapshot for the history rows and the change set rows they point at.
+  rocksdb::ManagedSnapshot snapshot(handles_->db.get());
   rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
   read.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
       handles_->db->NewIterator(read, handles_->history));
@@ -277,8 +288,12 @@ absl::StatusOr<HistoryPage> Store::History(const std::string& name,
           keys::Revision(page.versions.back().update_revision()));
       break;
     }
-    ATLAS_ASSIGN_OR_RETURN(v1::Entity version,
-                           ParseEntity(it->value().ToString(), name));
+    ATLAS_ASSIGN_OR_RETURN(
+        v1::Entity version,
+        ReadHistoryVersion(
+            *handles_->db, handles_->changes, read, name,
+            keys::HistoryRevision(View(it->key())).value_or(0),
+            View(it->value())));
     page.versions.push_back(std::move(version));
   }
   ATLAS_RETURN_IF_ERROR(FromRocks(it->status(), "reading history"));

@@ -90,11 +90,12 @@ class AtlasWatch final : public Tag, public WatchStream {
 AtlasTarget::AtlasTarget(const TargetOptions& options,
                          CompletionQueues& queues)
     : options_(options), queues_(queues) {
-  for (auto& channel : OpenChannels(options.server, options.channels, "unary")) {
+  for (auto& channel : OpenChannels(options.server, options.channels, "unary",
+                                    options.security)) {
     stubs_.push_back(v1::Atlas::NewStub(channel));
   }
-  for (auto& channel :
-       OpenChannels(options.server, options.watch_channels, "watch")) {
+  for (auto& channel : OpenChannels(options.server, options.watch_channels,
+                                    "watch", options.security)) {
     watch_stubs_.push_back(v1::Atlas::NewStub(channel));
   }
 }

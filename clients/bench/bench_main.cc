@@ -129,6 +129,33 @@ void AddFlags(CLI::App& app, BenchConfig& config,
                "etcd read: linearizable Range instead of serializable");
 }
 
+// Atlas' TLS and token, as atlasctl takes them.
+void AddSecurityFlags(CLI::App& app, atlas::bench::SecurityFlags& flags) {
+  app.add_flag("--tls", flags.tls,
+               "Atlas: use TLS, verifying the server against the system's CA "
+               "certificates (implied by --ca, --cert, --key)")
+      ->envname("ATLAS_TLS");
+  app.add_option("--ca", flags.ca_file,
+                 "Atlas: CA certificates (PEM) that signed the server's "
+                 "certificate; enables TLS")
+      ->envname("ATLAS_CA")
+      ->check(CLI::ExistingFile);
+  app.add_option("--cert", flags.cert_file,
+                 "Atlas: client certificate (PEM) for mutual TLS")
+      ->envname("ATLAS_CERT")
+      ->check(CLI::ExistingFile);
+  app.add_option("--key", flags.key_file,
+                 "Atlas: client private key (PEM) for mutual TLS")
+      ->envname("ATLAS_KEY")
+      ->check(CLI::ExistingFile);
+  app.add_option("--server_name", flags.server_name,
+                 "Atlas: name to verify the server's certificate against")
+      ->envname("ATLAS_SERVER_NAME");
+  app.add_option("--token", flags.token,
+                 "Atlas: bearer token sent with every call")
+      ->envname("ATLAS_TOKEN");
+}
+
 // Thousands of watch streams need descriptors and the default soft limit
 // may be low: raise it to the hard limit.
 void RaiseFileLimit() {
@@ -153,8 +180,18 @@ int main(int argc, char** argv) {
   bool linearizable = false;
   AddFlags(app, config, target_options, kind, workloads, client_threads, json,
            linearizable);
+  atlas::bench::SecurityFlags security;
+  AddSecurityFlags(app, security);
   CLI11_PARSE(app, argc, argv);
   target_options.serializable_reads = !linearizable;
+  {
+    auto loaded = atlas::bench::LoadChannelSecurity(security);
+    if (!loaded.ok()) {
+      std::cerr << "atlas-bench: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    target_options.security = *std::move(loaded);
+  }
   RaiseFileLimit();
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex that gRPC
   // takes runs deadlock detection (GraphCycles in profiles): a client cost

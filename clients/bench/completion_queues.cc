@@ -25,7 +25,8 @@ CompletionQueues::~CompletionQueues() {
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(
-    const std::string& server, int count, const std::string& purpose) {
+    const std::string& server, int count, const std::string& purpose,
+    const ChannelSecurity& security) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < std::max(1, count); ++i) {
     grpc::ChannelArguments arguments;
@@ -39,8 +40,7 @@ std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(
     // timeout, which a busy server needs.)
     arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 5);
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-    channels.push_back(grpc::CreateCustomChannel(
-        server, grpc::InsecureChannelCredentials(), arguments));
+    channels.push_back(CreateSecuredChannel(server, arguments, security));
   }
   return channels;
 }

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "clients/bench/channel_security.h"
+
 namespace atlas::bench {
 
 // Something waiting for a completion-queue event. The queue's thread calls
@@ -47,9 +49,11 @@ class CompletionQueues {
 };
 
 // `count` channels to `server`, each with its own subchannel (so its own
-// HTTP/2 connection), without a receive-size limit.
+// HTTP/2 connection), without a receive-size limit; plaintext unless
+// `security` says otherwise.
 std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(
-    const std::string& server, int count, const std::string& purpose);
+    const std::string& server, int count, const std::string& purpose,
+    const ChannelSecurity& security = {});
 
 // A unary call whose completion runs `done(status, response)` on the queue's
 // thread, then frees the call.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "clients/bench/channel_security.h"
 #include "grpcpp/support/status.h"
 
 namespace atlas::bench {
@@ -65,6 +66,8 @@ struct TargetOptions {
   int watch_channels = 32;  // for watch streams
   int64_t timeout_ms = 10'000;
   bool serializable_reads = true;  // etcd Range
+  // TLS and token for Atlas (etcd is driven in plaintext).
+  ChannelSecurity security;
 };
 
 class Target {

@@ -4,12 +4,18 @@
 set -euo pipefail
 ATLAS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${ATLAS_BUILD_DIR:-$ATLAS_ROOT/build}
+# ccache keys objects by paths relative to the checkout (and not by the
+# build directory), so a clone elsewhere, e.g. a CI workspace, reuses the
+# cache; debug info may then name the other checkout's directory.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ATLAS_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 ATLAS_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libyaml-cpp-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl
   python3-grpcio python3-grpc-tools python3-yaml
   buildah podman runc catatonit
 )

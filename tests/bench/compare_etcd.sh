@@ -2,10 +2,10 @@
 # compare_etcd.sh: Atlas next to etcd 3.4 on this machine, same client, same
 # payloads, same durability (both fsync before acknowledging a write).
 #
-# Each round starts a fresh atlas-server and a fresh etcd on free loopback
-# ports in temporary directories, runs every workload against one and then
-# right away the other with atlas-bench (the order alternates between
-# rounds), measures the bare unary-RPC ceiling of the same atlas-server
+# For every workload (row) it starts a fresh atlas-server and a fresh etcd on
+# free loopback ports in temporary directories, runs the workload against one
+# and then right away the other with atlas-bench (the order alternates
+# between rounds), measures the bare unary-RPC ceiling of an atlas-server
 # process with h2load
 # (grpc.health.v1.Health/Check), plus h2load references for etcd Put/Range and
 # Atlas GetEntity, and stops the servers. At the end it prints one table of
@@ -15,6 +15,8 @@
 # Usage: tests/bench/compare_etcd.sh [options]
 #   --build DIR        build dir with clients/atlas-bench and
 #                      services/atlas-server (default: build-bench2)
+#   --server BIN       atlas-server binary to use instead of the build's
+#                      (e.g. an experimental build)
 #   --rounds N         rounds (default 3)
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
@@ -32,15 +34,17 @@ DURATION=10
 WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,idle,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
+SERVER=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
+    --server) SERVER="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --workloads) WORKLOADS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --summary-only) SUMMARY_ONLY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "compare_etcd.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,7 @@ if [[ -n "$SUMMARY_ONLY" ]]; then
 fi
 
 BENCH="$BUILD/clients/atlas-bench"
-SERVER="$BUILD/services/atlas-server"
+SERVER="${SERVER:-$BUILD/services/atlas-server}"
 for tool in "$BENCH" "$SERVER" "$(command -v etcd || true)" \
             "$(command -v h2load || true)"; do
   if [[ -z "$tool" || ! -x "$tool" ]]; then
@@ -218,38 +222,38 @@ run_row() {
         --catchup_events "${CATCHUP_B100_EVENTS:-200000}" \
         --catchup_batch 100 --payload_bytes 1024 ;;
     h2load)
+      # The keys GetEntity and Range ask for (read's preload), then h2load.
+      "$BENCH" --target "$target" --server "127.0.0.1:$port" -w read \
+        --read_keys 10000 --duration 1 --warmup 0 > /dev/null 2>&1 || true
       if [[ "$target" == atlas ]]; then
         run_h2load ceiling atlas "$port" /grpc.health.v1.Health/Check \
           health.bin "$round"
-        if has read; then
-          run_h2load h2load-get atlas "$port" /atlas.v1.Atlas/GetEntity \
-            atlas_get.bin "$round"
-        fi
+        run_h2load h2load-get atlas "$port" /atlas.v1.Atlas/GetEntity \
+          atlas_get.bin "$round"
       else
         run_h2load h2load-put etcd "$port" /etcdserverpb.KV/Put \
           etcd_put.bin "$round"
-        if has read; then
-          run_h2load h2load-range etcd "$port" /etcdserverpb.KV/Range \
-            etcd_range.bin "$round"
-        fi
+        run_h2load h2load-range etcd "$port" /etcdserverpb.KV/Range \
+          etcd_range.bin "$round"
       fi ;;
   esac
 }
 
-# Both servers run side by side for a round; each row runs on one and then
-# the other right away (the order alternates between rounds), so the two
-# figures of a row see the same machine load. idle comes first, on fresh
-# servers.
+# Every row starts from a fresh atlas-server and a fresh etcd (new data
+# directories), so no row inherits another's data or compaction debt. Both
+# servers run side by side; the row runs on one and then right away on the
+# other (the order alternates between rounds), so the two figures of a row
+# see the same machine load.
 ROWS=(idle write write-100b write-hot read apply apply-100b fanout fanout-100b
       catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"
 for ((round = 1; round <= ROUNDS; round++)); do
   order=(atlas etcd)
   if ((round % 2 == 0)); then order=(etcd atlas); fi
-  start_atlas
-  start_etcd
   for row in "${ROWS[@]}"; do
     has "$row" || continue
+    start_atlas
+    start_etcd
     for target in "${order[@]}"; do
       if [[ "$target" == atlas ]]; then
         run_row "$row" atlas "$ATLAS_PORT" "$ATLAS_PID" "$round"
@@ -257,10 +261,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
         run_row "$row" etcd "$ETCD_PORT" "$ETCD_PID" "$round"
       fi
     done
+    stop_server "$ATLAS_PID"
+    stop_server "$ETCD_PID"
+    rm -rf "$WORK/data"
   done
-  stop_server "$ATLAS_PID"
-  stop_server "$ETCD_PID"
-  rm -rf "$WORK/data"
 done
 log "done"
 python3 "$SUMMARY" "$OUT"

@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (!options.seed_dir.empty()) {
     argv.insert(argv.end(), {"--seed_dir", options.seed_dir});
   }
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(argv);
   if (!process.ok()) return process.status();
   (*process)->AwaitStderr(

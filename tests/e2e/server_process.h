@@ -35,6 +35,8 @@ struct ServerOptions {
   int port = 0;
   int64_t progress_interval_ms = 200;
   int64_t shutdown_grace_ms = 5000;
+  // More flags, e.g. {"--metrics_listen", "127.0.0.1:0"}.
+  std::vector<std::string> extra_args;
 };
 
 class ServerProcess {

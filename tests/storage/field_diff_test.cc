@@ -46,5 +46,24 @@ TEST(FieldDiffTest, CreationListsEverySetField) {
               ElementsAre("name", "title", "topic"));
 }
 
+TEST(FieldDiffTest, CreationIgnoresOutputOnlyFieldsAndKeepsEmptyMessages) {
+  v1::Entity entity = testing::Agreement("tbt", {"ai"});
+  testing::AddLink(entity, "parent", "bodies/tbt-committee");
+  entity.set_etag("3");
+  entity.set_version(2);
+  entity.mutable_update_time()->set_seconds(1);
+  entity.mutable_agreement()->Clear();  // present but empty
+  EXPECT_THAT(ChangedPaths(v1::Entity(), entity),
+              ElementsAre("agreement", "links", "name", "title", "topics"));
+  // The same as the differencer's answer: output-only fields are ignored,
+  // so this `before` is empty to it (but not to the shortcut).
+  v1::Entity output_only;
+  output_only.set_etag("1");
+  EXPECT_EQ(ChangedPaths(output_only, entity),
+            ChangedPaths(v1::Entity(), entity));
+  EXPECT_EQ(ChangedPaths(output_only, testing::Topic("ai")),
+            ChangedPaths(v1::Entity(), testing::Topic("ai")));
+}
+
 }  // namespace
 }  // namespace atlas::storage

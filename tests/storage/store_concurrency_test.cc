@@ -79,5 +79,94 @@ TEST_F(StoreTest, ConcurrentCommitsAreGapFreeAndOrdered) {
             kThreads * (kPerThread / 3));
 }
 
+// Asynchronous commits from several threads, mixed with synchronous ones, and
+// callbacks that commit again (as a retried masked update does): every
+// callback runs exactly once, after its commit is durable, and revisions stay
+// gap-free and in the order the observer saw them.
+TEST_F(StoreTest, AsyncCommitsMixWithSyncCommitsAndChainFromCallbacks) {
+  OrderCheckingObserver observer;
+  store_->SetCommitObserver(&observer);
+  SeedTopics();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  atlas::Mutex mu;
+  std::vector<uint64_t> acked;  // every acknowledged revision
+  int replies = 0;
+  int chained = 0;
+  atlas::Notification all_replied;
+  constexpr int kExpected = kThreads * kPerThread + kThreads * kPerThread / 10;
+  auto record = [&](const absl::StatusOr<CommitResult>& result) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    atlas::MutexLock lock(&mu);
+    acked.push_back(result->revision);
+    if (++replies == kExpected) all_replied.Notify();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        CommitRequest request;
+        request.mutations.push_back(
+            Mutation::Put(testing::Agreement(absl::StrCat("a", t, "-", i))));
+        if (i % 10 == 0) {  // a synchronous commit now and then
+          absl::StatusOr<CommitResult> result =
+              store_->Commit(std::move(request));
+          record(result);
+          continue;
+        }
+        const bool chain = i % 10 == 5;
+        store_->CommitAsync(
+            std::move(request),
+            [&, t, i, chain](absl::StatusOr<CommitResult> result) {
+              record(result);
+              if (!chain) return;
+              {
+                atlas::MutexLock lock(&mu);
+                ++chained;
+              }
+              CommitRequest next;
+              next.mutations.push_back(Mutation::Put(
+                  testing::Agreement(absl::StrCat("chained", t, "-", i))));
+              store_->CommitAsync(std::move(next),
+                                  [&](absl::StatusOr<CommitResult> again) {
+                                    record(again);
+                                  });
+            });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(all_replied.WaitForNotificationWithTimeout(absl::Seconds(120)));
+
+  atlas::MutexLock lock(&mu);
+  EXPECT_EQ(chained, kThreads * kPerThread / 10);
+  ASSERT_EQ(acked.size(), static_cast<size_t>(kExpected));
+  std::sort(acked.begin(), acked.end());
+  for (size_t i = 0; i < acked.size(); ++i) ASSERT_EQ(acked[i], i + 2);
+  EXPECT_EQ(store_->CurrentRevision(), acked.back());
+  std::vector<uint64_t> observed = observer.revisions();
+  ASSERT_EQ(observed.size(), acked.size() + 1);
+  for (size_t i = 0; i < observed.size(); ++i) EXPECT_EQ(observed[i], i + 1);
+}
+
+// A failed asynchronous commit calls back with the error and changes nothing.
+TEST_F(StoreTest, AsyncCommitReportsPreconditionFailure) {
+  SeedTopics();
+  const uint64_t before = store_->CurrentRevision();
+  CommitRequest request;
+  request.mutations.push_back(Mutation::Put(testing::Agreement("missing"),
+                                            Expect::kMustExist));
+  absl::StatusOr<CommitResult> got = absl::UnknownError("no reply");
+  atlas::Notification replied;
+  store_->CommitAsync(std::move(request),
+                      [&](absl::StatusOr<CommitResult> result) {
+                        got = std::move(result);
+                        replied.Notify();
+                      });
+  ASSERT_TRUE(replied.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  EXPECT_TRUE(absl::IsNotFound(got.status())) << got.status();
+  EXPECT_EQ(store_->CurrentRevision(), before);
+}
+
 }  // namespace
 }  // namespace atlas::storage

@@ -253,6 +253,16 @@ TEST_F(StoreTest, RetentionAndOutOfRange) {
   ASSERT_EQ(store_->CurrentRevision(), 11u);
   ASSERT_TRUE(store_->CompactChangeLog(8).ok());
   EXPECT_EQ(store_->OldestRevision(), 8u);
+  // History spans the compacted part (versions copied out of the change
+  // log) and the retained part (read through it).
+  auto history = store_->History("agreements/tbt", 0, "");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->versions.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(history->versions[i].agreement().summary(),
+              "v" + std::to_string(i));
+    EXPECT_EQ(history->versions[i].update_revision(), i + 2u);
+  }
   auto below = store_->ReadChanges(7, 100);
   EXPECT_EQ(below.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(std::string(below.status().message()),
