@@ -119,27 +119,22 @@ absl::Status Store::Init() {
   std::string value;
   rocksdb::Status status =
       db->Get(read, handles_->meta, std::string(keys::kMetaSchema), &value);
-  if (status.IsNotFound()) {
+  if (!status.ok() && !status.IsNotFound()) {
+    return FromRocks(status, "reading schema version");
+  }
+  // A new store, or schema 1 (full history rows), which schema 2 reads as it
+  // is: record the current version.
+  if (status.IsNotFound() || value == "1") {
     rocksdb::WriteOptions write;
     write.sync = true;
     ATLAS_RETURN_IF_ERROR(FromRocks(
         db->Put(write, handles_->meta, std::string(keys::kMetaSchema),
                 std::string(kSchemaVersion)),
         "writing schema version"));
-  } else {
-    ATLAS_RETURN_IF_ERROR(FromRocks(status, "reading schema version"));
-    if (value == "1") {
-      rocksdb::WriteOptions write;
-      write.sync = true;
-      ATLAS_RETURN_IF_ERROR(FromRocks(
-          db->Put(write, handles_->meta, std::string(keys::kMetaSchema),
-                  std::string(kSchemaVersion)),
-          "writing schema version"));
-    } else if (value != kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("store at ", options_.path, " has schema version ",
-                       value, "; this build reads ", kSchemaVersion));
-    }
+  } else if (value != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store at ", options_.path, " has schema version ",
+                     value, "; this build reads ", kSchemaVersion));
   }
   uint64_t revision = 0;
   uint64_t oldest = 1;
