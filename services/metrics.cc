@@ -45,28 +45,33 @@ bool KnownMethod(absl::string_view method) {
              full_name) != nullptr;
 }
 
-prometheus::MetricFamily Gauge(std::string name, std::string help,
-                               double value) {
+// One unlabelled sample read at scrape time.
+prometheus::MetricFamily Sample(prometheus::MetricType type, std::string name,
+                                std::string help, double value) {
   prometheus::MetricFamily family;
   family.name = std::move(name);
   family.help = std::move(help);
-  family.type = prometheus::MetricType::Gauge;
+  family.type = type;
   prometheus::ClientMetric metric;
-  metric.gauge.value = value;
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
   family.metric.push_back(std::move(metric));
   return family;
 }
 
+prometheus::MetricFamily Gauge(std::string name, std::string help,
+                               double value) {
+  return Sample(prometheus::MetricType::Gauge, std::move(name),
+                std::move(help), value);
+}
+
 prometheus::MetricFamily Counter(std::string name, std::string help,
                                  double value) {
-  prometheus::MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = prometheus::MetricType::Counter;
-  prometheus::ClientMetric metric;
-  metric.counter.value = value;
-  family.metric.push_back(std::move(metric));
-  return family;
+  return Sample(prometheus::MetricType::Counter, std::move(name),
+                std::move(help), value);
 }
 
 // "host:port" with the port replaced by the one bound.
