@@ -10,23 +10,6 @@ namespace {
 
 constexpr size_t kMaxDirectoryBytes = 4096;
 
-// Admits the call as an admin one and finishes it with `handle()`'s result.
-template <typename Response, typename Handler>
-grpc::ServerUnaryReactor* ServeAdmin(CallGate& gate,
-                                     grpc::CallbackServerContext* context,
-                                     Response* response, Handler&& handle) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const absl::Status admitted = gate.Admit(*context, Access::kAdmin);
-  if (!admitted.ok()) {
-    reactor->Finish(ToGrpcStatus(admitted));
-    return reactor;
-  }
-  absl::StatusOr<Response> result = std::forward<Handler>(handle)();
-  if (result.ok()) *response = *std::move(result);
-  reactor->Finish(ToGrpcStatus(result.status()));
-  return reactor;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::BackupResponse> Backup(storage::Store& store,
@@ -77,19 +60,39 @@ absl::StatusOr<v1::TrimChangeLogResponse> TrimChangeLog(
 AdminService::AdminService(storage::Store& store, CallGate& gate)
     : store_(store), gate_(gate) {}
 
+template <typename Response, typename Handler>
+grpc::ServerUnaryReactor* AdminService::Serve(
+    grpc::CallbackServerContext* context, Response* response,
+    Handler&& handle) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Refused before the gate, as AtlasService does: a refused call takes no
+  // rate token.
+  const absl::Status admitted =
+      refusing_new_calls() ? ShuttingDownError()
+                           : gate_.Admit(*context, Access::kAdmin);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  absl::StatusOr<Response> result = std::forward<Handler>(handle)();
+  if (result.ok()) *response = *std::move(result);
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AdminService::Backup(
     grpc::CallbackServerContext* context, const v1::BackupRequest* request,
     v1::BackupResponse* response) {
-  return ServeAdmin(gate_, context, response,
-                    [&] { return services::Backup(store_, *request); });
+  return Serve(context, response,
+               [&] { return services::Backup(store_, *request); });
 }
 
 grpc::ServerUnaryReactor* AdminService::TrimChangeLog(
     grpc::CallbackServerContext* context,
     const v1::TrimChangeLogRequest* request,
     v1::TrimChangeLogResponse* response) {
-  return ServeAdmin(gate_, context, response,
-                    [&] { return services::TrimChangeLog(store_, *request); });
+  return Serve(context, response,
+               [&] { return services::TrimChangeLog(store_, *request); });
 }
 
 }  // namespace atlas::services

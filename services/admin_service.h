@@ -8,6 +8,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+
 #include "absl/status/statusor.h"
 #include "atlas/v1/admin_service.grpc.pb.h"
 #include "services/call_gate.h"
@@ -27,6 +29,14 @@ class AdminService final : public v1::Admin::CallbackService {
   AdminService(const AdminService&) = delete;
   AdminService& operator=(const AdminService&) = delete;
 
+  // From now on every new call fails with UNAVAILABLE ("server is shutting
+  // down") before the gate and before any work: a backup started during the
+  // drain would hold the shutdown up and race the store's close.
+  void RefuseNewCalls() { refusing_.store(true, std::memory_order_release); }
+  bool refusing_new_calls() const {
+    return refusing_.load(std::memory_order_acquire);
+  }
+
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* context,
                                    const v1::BackupRequest* request,
                                    v1::BackupResponse* response) override;
@@ -36,8 +46,15 @@ class AdminService final : public v1::Admin::CallbackService {
       v1::TrimChangeLogResponse* response) override;
 
  private:
+  // Admits the call unless new calls are refused or the gate says no, and
+  // finishes it with `handle()`'s result.
+  template <typename Response, typename Handler>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  Response* response, Handler&& handle);
+
   storage::Store& store_;
   CallGate& gate_;
+  std::atomic<bool> refusing_{false};
 };
 
 }  // namespace atlas::services

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include "services/entity_reads.h"
 #include "services/entity_writes.h"
 #include "services/watch_stream.h"
@@ -10,7 +12,7 @@ namespace atlas::services {
 namespace {
 
 // A Watch call refused before it started: finishes at once with `status`.
-class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
+class RefusedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -21,10 +23,6 @@ class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
 AtlasService::AtlasService(storage::Store& store, ChangeHub& hub,
                            CallGate& gate, RequestLimits limits)
     : store_(store), hub_(hub), gate_(gate), limits_(limits) {}
-
-absl::Status AtlasService::ShuttingDown() {
-  return absl::UnavailableError("server is shutting down");
-}
 
 absl::Status AtlasService::CheckDeadline(
     const grpc::CallbackServerContext& context) {
@@ -104,14 +102,22 @@ grpc::ServerUnaryReactor* AtlasService::ListEntityHistory(
                [&] { return services::ListEntityHistory(store_, *request); });
 }
 
-grpc::ServerWriteReactor<v1::WatchResponse>* AtlasService::Watch(
-    grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AtlasService::Watch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   if (refusing_new_calls())
-    return new RefusedWatch(ToGrpcStatus(ShuttingDown()));
+    return new RefusedWatch(ToGrpcStatus(ShuttingDownError()));
   absl::StatusOr<StreamTicket> ticket =
       gate_.AdmitStream(*context, Access::kRead);
   if (!ticket.ok()) return new RefusedWatch(ToGrpcStatus(ticket.status()));
-  return StartWatch(hub_, context, request, *std::move(ticket));
+  v1::WatchRequest parsed;
+  grpc::ByteBuffer copy(*request);  // the reader wants a mutable buffer
+  grpc::ProtoBufferReader reader(&copy);
+  if (!parsed.ParseFromZeroCopyStream(&reader)) {
+    return new RefusedWatch(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        "request: not a valid serialized atlas.v1.WatchRequest"));
+  }
+  return StartWatch(hub_, context, &parsed, *std::move(ticket));
 }
 
 }  // namespace atlas::services

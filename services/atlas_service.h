@@ -22,7 +22,11 @@
 
 namespace atlas::services {
 
-class AtlasService final : public v1::Atlas::CallbackService {
+// Watch is a raw method: it receives the serialized request and writes
+// serialized responses, so that each event is encoded once for all the
+// streams that deliver it (watch_encoding.h). Clients see no difference.
+class AtlasService final
+    : public v1::Atlas::WithRawCallbackMethod_Watch<v1::Atlas::CallbackService> {
  public:
   // `gate` must outlive the service.
   AtlasService(storage::Store& store, ChangeHub& hub, CallGate& gate,
@@ -64,9 +68,10 @@ class AtlasService final : public v1::Atlas::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListEntityHistoryRequest* request,
       v1::ListEntityHistoryResponse* response) override;
-  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
+  // `request` is a serialized v1::WatchRequest.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
-      const v1::WatchRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   // Unless new calls are refused, the gate refuses `access` or the client's
@@ -80,7 +85,7 @@ class AtlasService final : public v1::Atlas::CallbackService {
                                        Start&& start) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::Status admitted = refusing_new_calls()
-                                ? ShuttingDown()
+                                ? ShuttingDownError()
                                 : gate_.Admit(*context, access);
     if (admitted.ok()) admitted = CheckDeadline(*context);
     if (!admitted.ok()) {
@@ -103,7 +108,6 @@ class AtlasService final : public v1::Atlas::CallbackService {
       reply(std::forward<Handler>(handle)());
     });
   }
-  static absl::Status ShuttingDown();
   // DEADLINE_EXCEEDED if the client's deadline has passed: a write that
   // nobody waits for any more is not started.
   static absl::Status CheckDeadline(const grpc::CallbackServerContext& context);

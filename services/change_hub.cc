@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "services/grpc_status.h"
+
 namespace atlas::services {
 
 ChangeHub::ChangeHub(storage::Store& store, ChangeHubOptions options)
@@ -11,12 +13,18 @@ ChangeHub::ChangeHub(storage::Store& store, ChangeHubOptions options)
   for (int i = 0; i < std::max(options_.pump_threads, 1); ++i) {
     pump_threads_.emplace_back([this] { PumpLoop(); });
   }
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
   ticker_ = std::thread([this] { TickLoop(); });
 }
 
 ChangeHub::~ChangeHub() {
   stop_ticker_.Notify();
   ticker_.join();
+  {
+    atlas::MutexLock lock(&inbox_mu_);
+    inbox_stopping_ = true;
+  }
+  dispatcher_.join();
   {
     atlas::MutexLock lock(&pump_mu_);
     stopping_ = true;
@@ -36,25 +44,107 @@ void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
 }
 
 void ChangeHub::OnCommitShared(std::shared_ptr<const v1::ChangeSet> shared) {
-  atlas::MutexLock lock(&mu_);
-  dispatched_through_ = std::max(dispatched_through_, shared->revision());
-  for (Subscription* subscription : subscriptions_) {
-    SchedulePumpLocked(subscription, subscription->OnChangeSet(shared));
+  atlas::MutexLock lock(&inbox_mu_);
+  inbox_received_through_ = shared->revision();
+  if (inbox_.size() >= std::max<size_t>(options_.dispatch_backlog, 1)) {
+    // The newest set always stays, so the dispatcher hands out at least one
+    // set after the dropped ones: that gap sends subscriptions to disk.
+    inbox_.pop_front();
+    ++inbox_dropped_;
+  }
+  inbox_.push_back(std::move(shared));
+}
+
+void ChangeHub::WaitForDispatch() {
+  atlas::MutexLock lock(&inbox_mu_);
+  const uint64_t target = inbox_received_through_;
+  inbox_mu_.Await([this, target]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return inbox_done_through_ >= target || inbox_stopping_;
+  });
+}
+
+void ChangeHub::DispatchLoop() {
+  for (;;) {
+    std::shared_ptr<const v1::ChangeSet> set;
+    {
+      atlas::MutexLock lock(&inbox_mu_);
+      inbox_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return inbox_stopping_ || !inbox_.empty();
+      });
+      if (inbox_stopping_) return;
+      set = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    const uint64_t revision = set->revision();
+    Dispatch(std::move(set));
+    atlas::MutexLock lock(&inbox_mu_);
+    inbox_done_through_ = std::max(inbox_done_through_, revision);
   }
 }
 
-absl::Status ChangeHub::Register(Subscription* subscription) {
+void ChangeHub::Dispatch(std::shared_ptr<const v1::ChangeSet> set) {
+  auto encoded = std::make_shared<const EncodedChangeSet>(std::move(set));
+  atlas::MutexLock lock(&mu_);
+  if (encoded->revision() <= dispatched_through_) return;
+  if (encoded->revision() != dispatched_through_ + 1) {
+    // The inbox dropped the sets in between: whoever is live reads them.
+    for (auto& [subscription, topics] : subscriptions_) {
+      SchedulePumpLocked(subscription, subscription->OnMissed());
+    }
+  }
+  dispatched_through_ = encoded->revision();
+  // The subscriptions that can match: any topic, or a topic the entities
+  // have before or after the change.
+  candidates_.assign(any_topic_.begin(), any_topic_.end());
+  int sources = 1;
+  auto add_topics = [&](const v1::Entity& entity) {
+    for (const std::string& topic : entity.topics()) {
+      auto it = by_topic_.find(topic);
+      if (it == by_topic_.end()) continue;
+      candidates_.insert(candidates_.end(), it->second.begin(),
+                         it->second.end());
+      ++sources;
+    }
+  };
+  for (const v1::Change& change : encoded->set().changes()) {
+    add_topics(change.entity());
+    if (change.has_before()) add_topics(change.before());
+  }
+  if (sources > 2) {  // one subscription may be reached more than once
+    std::sort(candidates_.begin(), candidates_.end());
+    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()),
+                      candidates_.end());
+  }
+  for (Subscription* subscription : candidates_) {
+    SchedulePumpLocked(subscription, subscription->OnChangeSet(encoded));
+  }
+}
+
+absl::Status ChangeHub::Register(Subscription* subscription,
+                                 std::vector<std::string> topics) {
   atlas::MutexLock lock(&mu_);
   if (shutting_down_) {
-    return absl::UnavailableError("server is shutting down");
+    return ShuttingDownError();
   }
-  subscriptions_.insert(subscription);
+  if (topics.empty()) any_topic_.insert(subscription);
+  for (const std::string& topic : topics) {
+    by_topic_[topic].insert(subscription);
+  }
+  subscriptions_.emplace(subscription, std::move(topics));
   return absl::OkStatus();
 }
 
 void ChangeHub::Unregister(Subscription* subscription) {
   atlas::MutexLock lock(&mu_);
-  subscriptions_.erase(subscription);
+  auto it = subscriptions_.find(subscription);
+  if (it == subscriptions_.end()) return;
+  any_topic_.erase(subscription);
+  for (const std::string& topic : it->second) {
+    auto routed = by_topic_.find(topic);
+    routed->second.erase(subscription);
+    if (routed->second.empty()) by_topic_.erase(routed);
+  }
+  subscriptions_.erase(it);
 }
 
 bool ChangeHub::TryGoLive(uint64_t through,
@@ -68,7 +158,7 @@ bool ChangeHub::TryGoLive(uint64_t through,
 void ChangeHub::Shutdown() {
   atlas::MutexLock lock(&mu_);
   shutting_down_ = true;
-  for (Subscription* subscription : subscriptions_) {
+  for (auto& [subscription, topics] : subscriptions_) {
     SchedulePumpLocked(subscription, subscription->OnShutdown());
   }
 }
@@ -89,10 +179,15 @@ HubStats ChangeHub::Stats() const {
   const uint64_t current = store_.CurrentRevision();
   HubStats stats;
   stats.events_delivered = events_delivered_.load(std::memory_order_relaxed);
+  {
+    atlas::MutexLock lock(&inbox_mu_);
+    stats.dispatch_backlog = inbox_.size();
+    stats.dispatch_dropped = inbox_dropped_;
+  }
   atlas::MutexLock lock(&mu_);
   stats.subscriptions = subscriptions_.size();
-  for (Subscription* subscription : subscriptions_) {
-    SubscriptionStats one = subscription->Stats();
+  for (auto& [subscription, topics] : subscriptions_) {
+    SubscriptionStats one = subscription->Stats(dispatched_through_);
     stats.catching_up += one.catching_up ? 1 : 0;
     stats.queued_sets += one.queued_sets;
     stats.max_queued_sets = std::max(stats.max_queued_sets, one.queued_sets);
@@ -110,8 +205,9 @@ void ChangeHub::TickLoop() {
   while (!stop_ticker_.WaitForNotificationWithTimeout(period)) {
     const absl::Time now = options_.now();
     atlas::MutexLock lock(&mu_);
-    for (Subscription* subscription : subscriptions_) {
-      SchedulePumpLocked(subscription, subscription->OnTick(now));
+    for (auto& [subscription, topics] : subscriptions_) {
+      SchedulePumpLocked(subscription,
+                         subscription->OnTick(now, dispatched_through_));
     }
   }
 }

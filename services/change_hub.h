@@ -3,11 +3,17 @@
 // ChangeHub: fans committed change sets out to Watch subscriptions.
 //
 // The store calls OnCommit for every durable change set, in revision order,
-// on the committing thread; the hub hands each set to every live
-// subscription, which only filters and queues it (no I/O, no waiting), so
-// writers never wait for subscribers. A subscription that is behind reads
-// the change log on disk instead, and rejoins the live path through
-// TryGoLive once it has caught up.
+// on the committing thread; the hub only appends the set to a bounded inbox,
+// so writers never wait for subscribers. The hub's dispatcher thread hands
+// each set (wrapped once as an EncodedChangeSet, so its events are encoded
+// once for everybody) to every live subscription, which only filters and
+// queues it (no I/O, no waiting). A subscription that is behind reads the
+// change log on disk instead, and rejoins the live path through TryGoLive
+// once it has caught up. A set goes only to the subscriptions that can match
+// it: those without a topic filter and those filtering on one of the topics
+// the set's entities have before or after the change. If the dispatcher
+// itself falls behind by more than the inbox bound, the oldest sets are
+// dropped from the inbox and every live subscription reads from disk.
 //
 // Subscriptions never start gRPC operations while the hub lock is held (gRPC
 // may run reactions inline, and those may call back into the hub): when one
@@ -20,12 +26,15 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
+#include "services/watch_encoding.h"
 #include "storage/store.h"
 
 namespace atlas::services {
@@ -38,6 +47,10 @@ struct ChangeHubOptions {
   absl::Duration progress_interval = absl::Seconds(10);
   // Threads that start writes for subscriptions with something to send.
   int pump_threads = 2;
+  // Most committed change sets waiting for the dispatcher; beyond it the
+  // oldest are dropped and the subscriptions that needed them read them
+  // from disk.
+  size_t dispatch_backlog = 4096;
   // Source of time for progress (injectable for tests).
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
@@ -57,18 +70,25 @@ struct SubscriptionStats {
 class Subscription {
  public:
   virtual ~Subscription() = default;
-  // A durable change set, in revision order; may repeat revisions already
-  // seen (the subscription ignores those).
-  virtual bool OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) = 0;
-  // Periodic: progress if due.
-  virtual bool OnTick(absl::Time now) = 0;
+  // A durable change set, in revision order, that may match the
+  // subscription; may repeat revisions already seen (the subscription
+  // ignores those). Sets that cannot match are not offered: a live
+  // subscription has handled every revision the hub has dispatched.
+  virtual bool OnChangeSet(
+      const std::shared_ptr<const EncodedChangeSet>& set) = 0;
+  // The hub dropped change sets (see ChangeHubOptions::dispatch_backlog): a
+  // live subscription reads the change log from disk.
+  virtual bool OnMissed() = 0;
+  // Periodic: progress if due. `dispatched_through`: the hub has offered
+  // every set up to this revision that could match.
+  virtual bool OnTick(absl::Time now, uint64_t dispatched_through) = 0;
   // The server is stopping: end the stream with UNAVAILABLE.
   virtual bool OnShutdown() = 0;
   // Starts the next write (or finish) if there is one and none is in flight.
   virtual void Pump() = 0;
   virtual void Ref() = 0;
   virtual void Unref() = 0;
-  virtual SubscriptionStats Stats() = 0;
+  virtual SubscriptionStats Stats(uint64_t dispatched_through) = 0;
 };
 
 struct HubStats {
@@ -80,6 +100,11 @@ struct HubStats {
   uint64_t max_lag = 0;
   // Watch events written to clients since the hub started.
   uint64_t events_delivered = 0;
+  // Change sets committed but not yet handed to the subscriptions.
+  size_t dispatch_backlog = 0;
+  // Change sets dropped from the inbox (their subscribers read them from
+  // disk) since the hub started.
+  uint64_t dispatch_dropped = 0;
 };
 
 class ChangeHub : public storage::CommitObserver {
@@ -92,8 +117,14 @@ class ChangeHub : public storage::CommitObserver {
   void OnCommitShared(
       std::shared_ptr<const v1::ChangeSet> change_set) override;
 
-  // Adds a subscription; UNAVAILABLE once the hub is shutting down.
-  absl::Status Register(Subscription* subscription);
+  // Returns once every change set committed before the call has been handed
+  // to the subscriptions (for tests).
+  void WaitForDispatch();
+
+  // Adds a subscription that wants changes to entities with any of `topics`
+  // (empty: any topic); UNAVAILABLE once the hub is shutting down.
+  absl::Status Register(Subscription* subscription,
+                        std::vector<std::string> topics = {});
   // After this returns the hub never calls `subscription`'s On* methods
   // again (a pump already scheduled still runs; it holds a reference).
   void Unregister(Subscription* subscription);
@@ -119,17 +150,37 @@ class ChangeHub : public storage::CommitObserver {
   // Queues a pump for `subscription` (referenced) if `wanted`.
   void SchedulePumpLocked(Subscription* subscription, bool wanted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DispatchLoop();
+  void Dispatch(std::shared_ptr<const v1::ChangeSet> set);
   void TickLoop();
   void PumpLoop();
 
   storage::Store& store_;
   const ChangeHubOptions options_;
   mutable atlas::Mutex mu_;
-  absl::flat_hash_set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+  // Every subscription, with the topics it registered with.
+  absl::flat_hash_map<Subscription*, std::vector<std::string>> subscriptions_
+      ABSL_GUARDED_BY(mu_);
+  // Routing: subscriptions without a topic filter, and by topic.
+  absl::flat_hash_set<Subscription*> any_topic_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::flat_hash_set<Subscription*>>
+      by_topic_ ABSL_GUARDED_BY(mu_);
+  std::vector<Subscription*> candidates_ ABSL_GUARDED_BY(mu_);  // scratch
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> events_delivered_{0};
+
+  // Committed sets on their way to the dispatcher thread.
+  mutable atlas::Mutex inbox_mu_;  // never held with mu_
+  std::deque<std::shared_ptr<const v1::ChangeSet>> inbox_
+      ABSL_GUARDED_BY(inbox_mu_);
+  uint64_t inbox_dropped_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  // Highest revision the dispatcher has finished with (dispatched or
+  // dropped).
+  uint64_t inbox_done_through_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  uint64_t inbox_received_through_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  bool inbox_stopping_ ABSL_GUARDED_BY(inbox_mu_) = false;
 
   atlas::Mutex pump_mu_;  // acquired after mu_, never before
   std::deque<Subscription*> pumps_ ABSL_GUARDED_BY(pump_mu_);
@@ -137,6 +188,7 @@ class ChangeHub : public storage::CommitObserver {
 
   atlas::Notification stop_ticker_;
   std::vector<std::thread> pump_threads_;
+  std::thread dispatcher_;
   std::thread ticker_;
 };
 

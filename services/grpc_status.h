@@ -8,6 +8,11 @@
 
 namespace atlas::services {
 
+// What every new call gets once the server has begun to shut down.
+inline absl::Status ShuttingDownError() {
+  return absl::UnavailableError("server is shutting down");
+}
+
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),

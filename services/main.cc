@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -26,6 +27,8 @@ struct Flags {
   ServerConfig config;
   int64_t progress_interval_ms = 10'000;
   int64_t shutdown_grace_ms = 10'000;
+  std::string keepalive_time = "30s";
+  std::string keepalive_timeout = "10s";
   std::string log_format = "json";
   std::string log_level = "info";
 };
@@ -34,6 +37,53 @@ struct Flags {
 // parser would otherwise wrap around).
 CLI::Range AtLeast(int64_t min) {
   return CLI::Range(min, std::numeric_limits<int64_t>::max());
+}
+
+// Durations as absl::ParseDuration reads them ("30s", "500ms", "2m"), at
+// least 1ms.
+const CLI::Validator kDuration(
+    [](std::string& value) -> std::string {
+      absl::Duration duration;
+      if (!absl::ParseDuration(value, &duration) ||
+          duration < absl::Milliseconds(1)) {
+        return absl::StrCat("'", value,
+                            "' is not a duration of at least 1ms (e.g. 30s, "
+                            "500ms, 2m)");
+      }
+      return "";
+    },
+    "DURATION");
+
+absl::Duration ToDuration(const std::string& value) {
+  absl::Duration duration;
+  absl::ParseDuration(value, &duration);  // checked by kDuration
+  return duration;
+}
+
+// Connections: keepalive and the health-only port.
+void AddConnectionFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--keepalive_time", flags.keepalive_time,
+                 "HTTP/2 keepalive: ping a client connection after this long "
+                 "without reads (e.g. 30s), so a client that vanished "
+                 "without closing it (network cut) does not hold its Watch "
+                 "streams until TCP gives up. Clients' own keepalive pings "
+                 "may come as often as every 10s")
+      ->envname("ATLAS_KEEPALIVE_TIME")
+      ->check(kDuration)
+      ->capture_default_str();
+  app.add_option("--keepalive_timeout", flags.keepalive_timeout,
+                 "HTTP/2 keepalive: close the connection (ending its calls) "
+                 "when a ping is not acknowledged within this long")
+      ->envname("ATLAS_KEEPALIVE_TIMEOUT")
+      ->check(kDuration)
+      ->capture_default_str();
+  app.add_option("--health_listen", flags.config.health_listen,
+                 "Plaintext address, host:port, of a second gRPC port that "
+                 "serves only grpc.health.v1.Health (status of '' and "
+                 "atlas.v1.Atlas, as on --listen): for Kubernetes gRPC "
+                 "probes, which cannot speak TLS (empty: off)")
+      ->envname("ATLAS_HEALTH_LISTEN")
+      ->capture_default_str();
 }
 
 // TLS, bearer tokens and the limits.
@@ -148,6 +198,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "/metrics (empty: off)")
       ->envname("ATLAS_METRICS_LISTEN")
       ->capture_default_str();
+  AddConnectionFlags(app, flags);
   AddAccessFlags(app, config);
   app.add_option("--log_format", flags.log_format,
                  "Log lines on stderr: json (one object per line) or text")
@@ -172,6 +223,10 @@ void ConfigureLog(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built with Mutex deadlock detection on, which makes
+  // every absl::Mutex lock inside gRPC update a lock graph. Atlas' own locks
+  // are atlas::Mutex (std::mutex) and are checked by the TSan builds.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"atlas-server: the Atlas gRPC service (atlas.v1.Atlas)"};
   Flags flags;
   AddFlags(app, flags);
@@ -181,6 +236,8 @@ int main(int argc, char** argv) {
   flags.config.progress_interval =
       absl::Milliseconds(flags.progress_interval_ms);
   flags.config.shutdown_grace = absl::Milliseconds(flags.shutdown_grace_ms);
+  flags.config.keepalive_time = ToDuration(flags.keepalive_time);
+  flags.config.keepalive_timeout = ToDuration(flags.keepalive_timeout);
 
   // Block the shutdown signals before any thread starts, so every thread
   // inherits the mask and only the signal thread's sigwait receives them.
@@ -214,6 +271,12 @@ int main(int argc, char** argv) {
                      absl::StrCat("metrics on http://",
                                   (*server)->metrics_address(), "/metrics"),
                      {{"metrics_address", (*server)->metrics_address()}});
+  }
+  if (!(*server)->health_address().empty()) {
+    atlas::log::Info("server",
+                     absl::StrCat("health checks (plaintext) on ",
+                                  (*server)->health_address()),
+                     {{"health_address", (*server)->health_address()}});
   }
 
   atlas::Notification stop;

@@ -135,6 +135,15 @@ class ServerStateCollector final : public prometheus::Collectable {
     families.push_back(Counter("atlas_watch_events_delivered_total",
                                "Watch events written to clients",
                                static_cast<double>(hub.events_delivered)));
+    families.push_back(Gauge(
+        "atlas_watch_dispatch_backlog",
+        "Committed change sets not yet handed to Watch subscriptions",
+        static_cast<double>(hub.dispatch_backlog)));
+    families.push_back(Counter(
+        "atlas_watch_dispatch_dropped_total",
+        "Change sets the Watch dispatcher fell too far behind to hand out "
+        "(their subscribers read them from disk)",
+        static_cast<double>(hub.dispatch_dropped)));
     return families;
   }
 

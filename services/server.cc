@@ -3,7 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -22,6 +25,42 @@ std::string BoundAddress(const std::string& listen, int port) {
   const std::string host =
       colon == std::string::npos ? listen : listen.substr(0, colon);
   return absl::StrCat(host, ":", port);
+}
+
+// A channel argument in milliseconds, within int.
+int Millis(absl::Duration duration) {
+  return static_cast<int>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(duration), 0, std::numeric_limits<int>::max()));
+}
+
+absl::Status CheckKeepalive(const ServerConfig& config) {
+  if (config.keepalive_time < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("--keepalive_time: must be at least 1ms");
+  }
+  if (config.keepalive_timeout < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(
+        "--keepalive_timeout: must be at least 1ms");
+  }
+  return absl::OkStatus();
+}
+
+void AddKeepalive(const ServerConfig& config, grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(config.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(config.keepalive_timeout));
+  // Also on connections without calls: a vanished client's idle connection
+  // is closed too, and clients may ping such connections themselves.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // No cap on the pings sent with no data in between: gRPC's default cap
+  // (2) is meant for clients, and wherever it applied to the server it would
+  // stop checking exactly the idle connections keepalive is for.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(config.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             config.max_ping_strikes);
 }
 
 }  // namespace
@@ -56,6 +95,7 @@ absl::StatusOr<std::unique_ptr<AtlasServer>> AtlasServer::Start(
 
 absl::Status AtlasServer::Init(storage::StoreOptions store_options,
                                ChangeHubOptions hub_options) {
+  ATLAS_RETURN_IF_ERROR(CheckKeepalive(config_));
   std::error_code error;
   std::filesystem::create_directories(store_options.path, error);
   if (error) {
@@ -101,6 +141,7 @@ absl::Status AtlasServer::Init(storage::StoreOptions store_options,
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config_.listen, credentials, &port_);
   builder.SetMaxReceiveMessageSize(config_.limits.max_message_bytes);
+  AddKeepalive(config_, builder);
   builder.RegisterService(service_.get());
   builder.RegisterService(admin_service_.get());
   // Every call of every service: request metrics and request logs.
@@ -118,6 +159,13 @@ absl::Status AtlasServer::Init(storage::StoreOptions store_options,
                      " (address in use or not valid?)"));
   }
   address_ = BoundAddress(config_.listen, port_);
+  // After the main server, whose status it reports, is up.
+  if (!config_.health_listen.empty()) {
+    ATLAS_ASSIGN_OR_RETURN(health_endpoint_,
+                           HealthEndpoint::Start(config_.health_listen));
+    health_address_ =
+        BoundAddress(config_.health_listen, health_endpoint_->port());
+  }
   SetServing(true);
 
   retention_ = std::make_unique<ChangeLogRetention>(
@@ -134,17 +182,27 @@ absl::Status AtlasServer::ReloadTokens() {
 }
 
 void AtlasServer::SetServing(bool serving) {
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);
-  health->SetServingStatus(v1::Atlas::service_full_name(), serving);
+  for (const std::string& service :
+       {std::string(), std::string(v1::Atlas::service_full_name())}) {
+    grpc::HealthCheckServiceInterface* health =
+        server_->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(service, serving);
+    if (health_endpoint_ != nullptr) {
+      health_endpoint_->SetServingStatus(service, serving);
+    }
+  }
+}
+
+void AtlasServer::StopServingLocked() {
+  SetServing(false);
+  service_->RefuseNewCalls();
+  admin_service_->RefuseNewCalls();
 }
 
 void AtlasServer::StopServing() {
   atlas::MutexLock lock(&shutdown_mu_);
   if (shut_down_ || server_ == nullptr) return;
-  SetServing(false);
-  service_->RefuseNewCalls();
+  StopServingLocked();
 }
 
 void AtlasServer::Shutdown(absl::Time deadline) {
@@ -152,14 +210,15 @@ void AtlasServer::Shutdown(absl::Time deadline) {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ != nullptr) {
-    SetServing(false);
-    service_->RefuseNewCalls();
+    StopServingLocked();
     hub_->Shutdown();
     server_->Shutdown(absl::ToChronoTime(deadline));
     server_->Wait();
   } else if (hub_ != nullptr) {
     hub_->Shutdown();  // Init failed after creating the hub.
   }
+  if (health_endpoint_ != nullptr) health_endpoint_->Shutdown(deadline);
+  health_endpoint_.reset();
   if (retention_ != nullptr) retention_->Stop();
   metrics_endpoint_.reset();
   if (metrics_ != nullptr) metrics_->ObserveState(nullptr, nullptr);

@@ -2,8 +2,8 @@
 
 // AtlasServer: one running Atlas server. It opens the store (seeding it when
 // empty), wires the change hub to it, serves atlas.v1.Atlas with gRPC health
-// checking and server reflection, bounds the change log, and shuts down
-// gracefully.
+// checking and server reflection (and, if asked, health alone on a plaintext
+// port), bounds the change log, and shuts down gracefully.
 
 #include <grpcpp/grpcpp.h>
 
@@ -22,6 +22,7 @@
 #include "services/call_gate.h"
 #include "services/change_hub.h"
 #include "services/change_log_retention.h"
+#include "services/health_endpoint.h"
 #include "services/metrics.h"
 #include "services/request_limits.h"
 #include "services/seed_dataset.h"
@@ -51,6 +52,27 @@ struct ServerConfig {
   // Prometheus metrics HTTP address ("host:port"; port 0 picks a free one,
   // see AtlasServer::metrics_address()); empty: not served.
   std::string metrics_listen;
+  // Plaintext address ("host:port"; port 0 picks a free one, see
+  // AtlasServer::health_address()) of a second gRPC server that serves only
+  // grpc.health.v1.Health, its status following the main port's: for probes
+  // that cannot speak TLS (the kubelet's gRPC probe). Empty: not served.
+  std::string health_listen;
+  // HTTP/2 keepalive: the server pings a connection after keepalive_time
+  // without reads and closes it (ending its calls and Watch streams) if the
+  // ping is not acknowledged within keepalive_timeout. Without it a client
+  // that vanished without closing its connection (network cut, no FIN) holds
+  // its Watch streams until TCP gives up, which may take hours.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Clients' own keepalive pings on a connection where the server sends
+  // nothing: one per min_client_ping_interval is allowed; each earlier one
+  // is a strike, and more than max_ping_strikes strikes close the connection
+  // (GOAWAY ENHANCE_YOUR_CALM, "too_many_pings"). gRPC's default of 5 minutes
+  // would cut off clients whose keepalive time is shorter (10 s to 1 min is
+  // common for streaming clients). Any data or headers the server sends
+  // clear the strikes.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  int max_ping_strikes = 2;
   // TLS for the gRPC port (none set: plaintext).
   TlsFiles tls;
   // Bearer tokens, roles, request rate and open-stream limits.
@@ -94,6 +116,8 @@ class AtlasServer {
   ServerMetrics& metrics() { return *metrics_; }
   // Where /metrics is served ("127.0.0.1:9090"); empty when it is not.
   const std::string& metrics_address() const { return metrics_address_; }
+  // Where the health-only plaintext port listens; empty when it does not.
+  const std::string& health_address() const { return health_address_; }
   // What every call passes first (admin services ask it too).
   CallGate& gate() { return *gate_; }
 
@@ -101,8 +125,9 @@ class AtlasServer {
   // tokens stay). OK without a tokens file or with an injected gate.
   absl::Status ReloadTokens();
 
-  // First step of a shutdown: health checks answer NOT_SERVING and new calls
-  // fail with UNAVAILABLE; running calls and Watch streams go on.
+  // First step of a shutdown: health checks (on the health port too) answer
+  // NOT_SERVING and new calls to atlas.v1.Atlas and atlas.v1.Admin fail with
+  // UNAVAILABLE; running calls and Watch streams go on.
   void StopServing();
   // Graceful shutdown: StopServing(), end every Watch stream (UNAVAILABLE, so
   // clients resume elsewhere), let running calls finish until `deadline`
@@ -115,6 +140,8 @@ class AtlasServer {
   absl::Status Init(storage::StoreOptions store_options,
                     ChangeHubOptions hub_options);
   void SetServing(bool serving);
+  // Health NOT_SERVING and new calls refused, on every service.
+  void StopServingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shutdown_mu_);
 
   const ServerConfig config_;
   // Declared in dependency order: destroyed server first, store last.
@@ -129,6 +156,9 @@ class AtlasServer {
   std::unique_ptr<ChangeLogRetention> retention_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
+  // Shut down after the main server: probes see NOT_SERVING while it drains.
+  std::unique_ptr<HealthEndpoint> health_endpoint_;
+  std::string health_address_;
   // Stopped before the store and hub it reads go away.
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::string metrics_address_;

@@ -27,6 +27,10 @@ class SubscriptionFilter {
   Verdict Evaluate(const v1::Change& change) const;
   // For the snapshot of current entities.
   bool MatchesEntity(const v1::Entity& entity) const;
+  // The topics asked for (empty: any). A change can match only if its entity
+  // has one of them before or after the change, which lets the hub route
+  // changes by topic.
+  const absl::flat_hash_set<std::string>& topics() const { return topics_; }
 
  private:
   // The entity-dependent part that can change with an update (topics, links).

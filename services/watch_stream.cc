@@ -9,30 +9,39 @@
 //
 // Exactly one write is in flight at a time; `busy_` marks the one thread that
 // may prepare and start the next write (or Finish). Disk reads happen only on
-// gRPC callback threads (start, OnWriteDone), never on the committing thread
-// or the hub's ticker.
+// gRPC callback threads (start, OnWriteDone) and the hub's pump threads,
+// never on the committing thread, the hub's dispatcher or its ticker.
+//
+// Events go out pre-encoded (watch_encoding.h): the stream writes raw
+// ByteBuffers, and each change is serialized once for all its subscribers.
 
 #include "services/watch_stream.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <optional>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "services/grpc_status.h"
 #include "services/subscription_filter.h"
+#include "services/watch_encoding.h"
 
 namespace atlas::services {
 namespace {
 
 constexpr size_t kCatchUpChunk = 256;       // change sets per disk read
+// A message ends after the change set that takes it past either bound (a
+// set is never split across messages).
 constexpr int kMaxEventsPerMessage = 256;
+constexpr size_t kMaxMessageBytes = 64 << 10;
 constexpr int kSnapshotPageSize = 500;
 // Disk chunks read without a match before a PROGRESS is sent anyway.
 constexpr int kChunksPerProgress = 8;
 
-class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
+class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                           public Subscription {
  public:
   WatchStream(ChangeHub& hub, const v1::WatchRequest& request,
@@ -57,7 +66,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   void OnWriteDone(bool ok) override {
     // out_ is still ours: busy_ is set until below.
-    if (ok) hub_.CountDelivered(out_.events_size());
+    if (ok) hub_.CountDelivered(out_events_);
     {
       atlas::MutexLock lock(&mu_);
       busy_ = false;
@@ -90,24 +99,33 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   }
 
   // Subscription: the On* calls come with the hub lock held.
-  bool OnChangeSet(const std::shared_ptr<const v1::ChangeSet>& set) override {
+  bool OnChangeSet(
+      const std::shared_ptr<const EncodedChangeSet>& set) override {
     atlas::MutexLock lock(&mu_);
     if (phase_ != Phase::kLive || finished_) return false;
     if (set->revision() <= through_) return false;  // already handled
-    if (set->revision() != through_ + 1 ||
-        queue_.size() >= hub_.options().subscriber_queue_bound) {
-      // Too far behind to queue: read the rest from the change log. A write
-      // is in flight (the queue is not empty), and its completion resumes
-      // the stream.
+    if (queue_.size() >= hub_.options().subscriber_queue_bound) {
+      // Too far behind to queue: read the rest from the change log. The
+      // write in flight resumes the stream when it completes.
       phase_ = Phase::kCatchUp;
-      return false;
+      return WantPumpLocked();
     }
     QueueLocked(set);
     return !queue_.empty() && WantPumpLocked();
   }
 
-  bool OnTick(absl::Time now) override {
+  bool OnMissed() override {
     atlas::MutexLock lock(&mu_);
+    if (phase_ != Phase::kLive || finished_) return false;
+    phase_ = Phase::kCatchUp;
+    return WantPumpLocked();
+  }
+
+  bool OnTick(absl::Time now, uint64_t dispatched_through) override {
+    atlas::MutexLock lock(&mu_);
+    // Live, this stream was offered every set up to dispatched_through that
+    // could match it; the others it has handled by not wanting them.
+    if (phase_ == Phase::kLive) through_ = std::max(through_, dispatched_through);
     if (phase_ != Phase::kLive || busy_ || finished_ || !queue_.empty() ||
         now - last_write_ < hub_.options().progress_interval) {
       return false;
@@ -127,7 +145,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       atlas::MutexLock lock(&mu_);
       pump_wanted_ = false;
     }
-    Drive(/*allow_io=*/false);
+    Drive(/*allow_io=*/true);
   }
 
   void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -135,10 +153,14 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  SubscriptionStats Stats() override {
+  SubscriptionStats Stats(uint64_t dispatched_through) override {
     atlas::MutexLock lock(&mu_);
-    const uint64_t handled_through =
-        queue_.empty() ? through_ : queue_.front().set->revision() - 1;
+    uint64_t handled_through = through_;
+    if (!queue_.empty()) {
+      handled_through = queue_.front().set->revision() - 1;
+    } else if (phase_ == Phase::kLive) {
+      handled_through = std::max(through_, dispatched_through);
+    }
     return {queue_.size(), phase_ != Phase::kLive, handled_through};
   }
 
@@ -150,8 +172,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     bool entered;
   };
   struct Pending {
-    std::shared_ptr<const v1::ChangeSet> set;
-    std::vector<Match> matches;
+    std::shared_ptr<const EncodedChangeSet> set;
+    absl::InlinedVector<Match, 1> matches;  // usually one change a set
   };
 
   absl::Status Setup() {
@@ -184,15 +206,18 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       }
     }
     // Registered before reading anything, so no live change set is missed.
-    return hub_.Register(this);
+    return hub_.Register(this, std::vector<std::string>(
+                                   filter_.topics().begin(),
+                                   filter_.topics().end()));
   }
 
   // Filters one change set into the queue and advances through_.
-  void QueueLocked(const std::shared_ptr<const v1::ChangeSet>& set)
+  void QueueLocked(const std::shared_ptr<const EncodedChangeSet>& set)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Pending pending{set, {}};
-    for (int i = 0; i < set->changes_size(); ++i) {
-      auto verdict = filter_.Evaluate(set->changes(i));
+    const v1::ChangeSet& changes = set->set();
+    for (int i = 0; i < changes.changes_size(); ++i) {
+      auto verdict = filter_.Evaluate(changes.changes(i));
       if (verdict.deliver) {
         pending.matches.push_back({i, verdict.left, verdict.entered});
       }
@@ -201,36 +226,30 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
     if (!pending.matches.empty()) queue_.push_back(std::move(pending));
   }
 
+  // Splices the encoded events of queued sets into one message.
   void BuildEventsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    out_.Clear();
-    out_.set_type(v1::WatchResponse::TYPE_EVENTS);
-    while (!queue_.empty() && out_.events_size() < kMaxEventsPerMessage) {
+    while (!queue_.empty() && message_.event_count() < kMaxEventsPerMessage &&
+           message_.byte_size() < kMaxMessageBytes) {
       const Pending& pending = queue_.front();
       for (const Match& match : pending.matches) {
-        const v1::Change& change = pending.set->changes(match.index);
-        v1::WatchEvent* event = out_.add_events();
-        v1::Change* copy = event->mutable_change();
-        copy->set_revision(change.revision());
-        copy->set_type(change.type());
-        *copy->mutable_entity() = change.entity();
-        if (request_.include_before() && change.has_before()) {
-          *copy->mutable_before() = change.before();
-        }
-        *copy->mutable_changed_paths() = change.changed_paths();
-        event->set_left_filter(match.left);
-        event->set_entered_filter(match.entered);
+        message_.Add(pending.set->ChangeBytes(match.index,
+                                              request_.include_before()),
+                     match.left, match.entered);
       }
       out_revision_ = pending.set->revision();
       queue_.pop_front();
     }
-    out_.set_revision(out_revision_);
+    out_events_ = message_.event_count();
+    out_ = message_.Finish(out_revision_);
   }
 
   void BuildMarkerLocked(v1::WatchResponse::Type type, uint64_t revision)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    out_.Clear();
-    out_.set_type(type);
-    out_.set_revision(revision);
+    v1::WatchResponse marker;
+    marker.set_type(type);
+    marker.set_revision(revision);
+    out_ = SerializeResponse(marker);
+    out_events_ = 0;
     out_revision_ = revision;
   }
 
@@ -319,14 +338,19 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
       through_ = page->revision;
       synced_pending_ = true;
     }
-    out_.Clear();
-    out_.set_type(v1::WatchResponse::TYPE_SNAPSHOT);
-    out_.set_revision(page->revision);
+    v1::WatchResponse message;
+    message.set_type(v1::WatchResponse::TYPE_SNAPSHOT);
+    message.set_revision(page->revision);
     for (auto& entity : page->entities) {
-      if (filter_.MatchesEntity(entity)) *out_.add_snapshot() = std::move(entity);
+      if (filter_.MatchesEntity(entity)) {
+        *message.add_snapshot() = std::move(entity);
+      }
     }
     out_revision_ = delivered_;  // a snapshot page completes no revision
-    return out_.snapshot_size() > 0;
+    if (message.snapshot_size() == 0) return false;
+    out_ = SerializeResponse(message);
+    out_events_ = 0;
+    return true;
   }
 
   // One chunk of the change log. Returns true if out_ holds a message.
@@ -344,8 +368,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
         finish_status_ = ToGrpcStatus(read.status());
         return false;
       }
-      for (const auto& set : read->sets) {
-        QueueLocked(std::make_shared<const v1::ChangeSet>(set));
+      for (auto& set : read->sets) {
+        QueueLocked(std::make_shared<const EncodedChangeSet>(
+            std::make_shared<const v1::ChangeSet>(std::move(set))));
       }
       through = through_;
     }
@@ -393,14 +418,17 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
   int chunks_without_output_ ABSL_GUARDED_BY(mu_) = 0;
   std::string snapshot_token_;  // used only by the busy_ holder
-  // The message being written; owned by the busy_ holder until OnWriteDone.
-  v1::WatchResponse out_;
+  // The message being written and its event count; owned by the busy_
+  // holder until OnWriteDone.
+  grpc::ByteBuffer out_;
+  int out_events_ = 0;
+  EventsMessage message_ ABSL_GUARDED_BY(mu_);  // reused for its capacity
   uint64_t out_revision_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::WatchResponse>* StartWatch(
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
     ChangeHub& hub, grpc::CallbackServerContext* context,
     const v1::WatchRequest* request, StreamTicket ticket) {
   auto* stream = new WatchStream(hub, *request, std::move(ticket));

@@ -3,6 +3,9 @@
 
 const GRPC_PORT = 50051;
 const METRICS_PORT = 9090;
+// The plaintext health-only port (ATLAS_HEALTH_LISTEN) the probes use: the
+// kubelet's gRPC probes cannot speak TLS, which GRPC_PORT may.
+const HEALTH_PORT = 8081;
 const DATA_DIR = '/var/lib/atlas';
 // atlas-server's default --shutdown_grace_ms.
 const DEFAULT_SHUTDOWN_GRACE_MS = 10000;
@@ -53,10 +56,10 @@ export function checkAtlasPolicy(objects) {
     problems.push(`${at}: ${DATA_DIR} must be mounted from a volumeClaimTemplate`);
   }
 
-  // Probes: native gRPC on the server port, and a startup probe.
+  // Probes: native gRPC on the health port, and a startup probe.
   for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
-    if (container[probe]?.grpc?.port !== GRPC_PORT) {
-      problems.push(`${at}: ${probe} must be a gRPC probe on port ${GRPC_PORT}`);
+    if (container[probe]?.grpc?.port !== HEALTH_PORT) {
+      problems.push(`${at}: ${probe} must be a gRPC probe on the health port ${HEALTH_PORT}`);
     }
   }
 
@@ -100,6 +103,8 @@ export function checkAtlasPolicy(objects) {
 
   // Drain: the grace period outlasts --shutdown_grace_ms plus closing.
   let graceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+  // The health port is off unless ATLAS_HEALTH_LISTEN sets it.
+  let healthListen = '';
   const configMaps = of('ConfigMap');
   for (const source of container.envFrom || []) {
     const name = source.configMapRef?.name;
@@ -112,11 +117,21 @@ export function checkAtlasPolicy(objects) {
     if (map.data?.ATLAS_SHUTDOWN_GRACE_MS !== undefined) {
       graceMs = Number(map.data.ATLAS_SHUTDOWN_GRACE_MS);
     }
+    if (map.data?.ATLAS_HEALTH_LISTEN !== undefined) {
+      healthListen = map.data.ATLAS_HEALTH_LISTEN;
+    }
   }
   for (const env of container.env || []) {
     if (env.name === 'ATLAS_SHUTDOWN_GRACE_MS' && env.value !== undefined) {
       graceMs = Number(env.value);
     }
+    if (env.name === 'ATLAS_HEALTH_LISTEN' && env.value !== undefined) {
+      healthListen = env.value;
+    }
+  }
+  if (!healthListen.endsWith(`:${HEALTH_PORT}`)) {
+    problems.push(`${at}: ATLAS_HEALTH_LISTEN must listen on the probes' port ${HEALTH_PORT}, ` +
+                  `got "${healthListen}"`);
   }
   const termination = pod.terminationGracePeriodSeconds ?? 30;
   if (!Number.isFinite(graceMs)) {
@@ -140,7 +155,7 @@ export function checkAtlasPolicy(objects) {
     problems.push(`${at}: pod needs prometheus.io/scrape "true" and prometheus.io/port "${METRICS_PORT}"`);
   }
   const containerPorts = (container.ports || []).map((p) => p.containerPort);
-  for (const port of [GRPC_PORT, METRICS_PORT]) {
+  for (const port of [GRPC_PORT, METRICS_PORT, HEALTH_PORT]) {
     if (!containerPorts.includes(port)) problems.push(`${at}: container port ${port} missing`);
   }
 

@@ -211,8 +211,9 @@ if [ -n "$KUBE_PLAY_SKIP" ]; then
 else
   "${RENDER[@]}" "$ATLAS_ROOT/deploy/k8s/overlays/dev" >"$WORK/dev.yaml"
   PORT=$(free_port)
+  HEALTH_PORT=$(free_port)
   "$PYTHON" "$ATLAS_ROOT/tests/deploy/statefulset_to_pod.py" "$WORK/dev.yaml" "$TAG" "$PORT" \
-    "$WORK/pod.yaml" "$WORK/configmaps.yaml"
+    "$WORK/pod.yaml" "$WORK/configmaps.yaml" "$HEALTH_PORT"
   # kube play has no --ulimit: the same limits as containers.conf defaults.
   printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=4096:4096"]\n' \
     "$NOFILE" "$NOFILE" >"$WORK/containers.conf"
@@ -220,6 +221,13 @@ else
     --configmap "$WORK/configmaps.yaml" "$WORK/pod.yaml" >/dev/null
   NAME=atlas-kube-play-atlas-server  # for the logs on failure
   wait_healthy "127.0.0.1:$PORT"
+  # What the kubelet's probes ask (podman runs no gRPC probes): the health
+  # port of the manifests answers, in plaintext.
+  if "$PYTHON" -c 'import grpc' 2>/dev/null; then
+    wait_healthy "127.0.0.1:$HEALTH_PORT"
+  else
+    echo "(python3-grpcio missing: the probes' health port is not checked)"
+  fi
   expect_contains "$(ctl get organizations/wto)" "World Trade Organization" "kube play: atlasctl get"
   info=$("${PODMAN[@]}" inspect "$NAME" \
     --format '{{.Config.User}} ro={{.HostConfig.ReadonlyRootfs}} caps=[{{.EffectiveCaps}}]')

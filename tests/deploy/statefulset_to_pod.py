@@ -3,12 +3,13 @@
 `podman kube play` runs: the StatefulSet's pod template as a Pod, and its
 ConfigMaps.
 
-    statefulset_to_pod.py RENDERED.yaml IMAGE HOST_PORT POD.yaml CONFIGMAPS.yaml
+    statefulset_to_pod.py RENDERED.yaml IMAGE HOST_PORT POD.yaml CONFIGMAPS.yaml [HEALTH_HOST_PORT]
 
 The pod keeps the manifests' securityContext, envFrom, probes, mounts and
 volumes; changed for a local run are only: the image (IMAGE), the volume
 claim template (a claim named after the pod, which podman makes a named
-volume), the gRPC port published on 127.0.0.1:HOST_PORT, no other published
+volume), the gRPC port published on 127.0.0.1:HOST_PORT (and the probes'
+health port on 127.0.0.1:HEALTH_HOST_PORT if given), no other published
 port, and optional Secret volumes dropped with their mounts (podman 4.3
 fails on a missing Secret even when it is optional; Kubernetes mounts an
 empty directory). Needs python3-yaml.
@@ -20,10 +21,13 @@ import yaml
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         print(__doc__, file=sys.stderr)
         return 2
-    rendered, image, host_port, pod_out, configmaps_out = argv
+    rendered, image, host_port, pod_out, configmaps_out = argv[:5]
+    published = {"grpc": host_port}
+    if len(argv) == 6:
+        published["health"] = argv[5]
     with open(rendered, encoding="utf-8") as f:
         objects = [o for o in yaml.safe_load_all(f) if o]
     statefulsets = [o for o in objects if o.get("kind") == "StatefulSet"]
@@ -51,8 +55,8 @@ def main(argv):
         ]
         ports = []
         for port in container.get("ports", []):
-            if port.get("name") == "grpc":
-                port = dict(port, hostPort=int(host_port), hostIP="127.0.0.1")
+            if port.get("name") in published:
+                port = dict(port, hostPort=int(published[port["name"]]), hostIP="127.0.0.1")
                 ports.append(port)
         container["ports"] = ports
 

@@ -1,6 +1,7 @@
 // The real atlas-server with TLS (and mutual TLS) and a tokens file, driven
 // by the real atlasctl: flags and ATLAS_* variables, roles, SIGHUP reloads,
-// and no token ever in the server's log.
+// and no token ever in the server's log. The plaintext health port beside
+// TLS, as the kubelet's gRPC probe uses it.
 
 #include <signal.h>
 
@@ -14,6 +15,7 @@
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/subprocess.h"
+#include "tests/services/grpc_probes.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_certs.h"
 
@@ -52,7 +54,8 @@ class SecurityE2eTest : public ::testing::Test {
     server_->Terminate(kCommandTimeout);
   }
 
-  void StartServer(bool mutual_tls) {
+  void StartServer(bool mutual_tls,
+                   const std::vector<std::string>& more_args = {}) {
     ServerOptions options;
     options.data_dir = dir_.Sub("data");
     options.seed_dir = DatasetDir();
@@ -64,6 +67,8 @@ class SecurityE2eTest : public ::testing::Test {
       options.extra_args.insert(options.extra_args.end(),
                                 {"--tls_client_ca", certs_.ca_cert});
     }
+    options.extra_args.insert(options.extra_args.end(), more_args.begin(),
+                              more_args.end());
     auto server = ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -146,6 +151,34 @@ TEST_F(SecurityE2eTest, MutualTlsRefusesAClientWithoutACertificate) {
        "get", "organizations/wto", "-o", "json"});
   EXPECT_EQ(with.exit_code, 0) << Describe(with);
   EXPECT_NE(with.out.find("organizations/wto"), std::string::npos);
+}
+
+TEST_F(SecurityE2eTest, HealthPortAnswersPlaintextProbesBesideTls) {
+  const std::string health = absl::StrCat("127.0.0.1:", UnusedPort());
+  StartServer(/*mutual_tls=*/false,
+              {"--health_listen", health, "--keepalive_time", "20s",
+               "--keepalive_timeout", "5s"});
+  // What the kubelet's gRPC probes ask, in plaintext, without a token.
+  auto channel =
+      grpc::CreateChannel(health, grpc::InsecureChannelCredentials());
+  for (const char* service : {"", "atlas.v1.Atlas"}) {
+    auto status = atlas::testing::CheckHealth(channel, service);
+    ASSERT_TRUE(status.ok()) << service << ": " << status.status();
+    EXPECT_EQ(*status, atlas::testing::ServingStatus::kServing) << service;
+  }
+  EXPECT_NE(server_->process().Stderr().find("health checks (plaintext) on " +
+                                             health),
+            std::string::npos);
+}
+
+TEST_F(SecurityE2eTest, AKeepaliveWithoutAUnitStopsTheStartNamingTheFlag) {
+  ProcessResult result =
+      RunProcess({ServerBinary(), "--data_dir", dir_.Sub("data"),
+                  "--keepalive_time", "30"},
+                 kCommandTimeout);
+  EXPECT_NE(result.exit_code, 0) << Describe(result);
+  EXPECT_NE(result.err.find("--keepalive_time"), std::string::npos)
+      << Describe(result);
 }
 
 TEST_F(SecurityE2eTest, SighupReloadsTheTokensFileAndABrokenOneKeepsTheOld) {

@@ -201,6 +201,48 @@ TEST(AdminServiceTest, AdminCallsPassTheGateFirst) {
                         grpc::StatusCode::PERMISSION_DENIED));
 }
 
+// Admits everything and counts what it was asked.
+class CountingGate final : public services::CallGate {
+ public:
+  absl::Status Admit(grpc::CallbackServerContext&, services::Access) override {
+    ++admitted_;
+    return absl::OkStatus();
+  }
+  int admitted() const { return admitted_; }
+
+ private:
+  std::atomic<int> admitted_{0};
+};
+
+// StopServing is the first step of every shutdown (Shutdown runs the same
+// code): from then on Backup and TrimChangeLog fail with UNAVAILABLE before
+// the gate, and neither writes a backup nor trims.
+TEST(AdminServiceTest, RefusesNewCallsOnceShutdownStarts) {
+  auto gate = std::make_shared<CountingGate>();
+  TestServerOptions options;
+  options.config.gate = gate;
+  TestServer server(std::move(options));
+  AtlasCalls calls(server.stub());
+  ASSERT_TRUE(calls.Apply({Topic("e-commerce")}).ok());
+  ASSERT_TRUE(calls.Create(Agreement("tbt")).ok());
+  TempDir dir;
+  v1::BackupResponse backup;
+  ASSERT_TRUE(Backup(*server.channel(), dir.Sub("before"), &backup).ok());
+
+  server.server().StopServing();
+  const int admitted = gate->admitted();
+  EXPECT_TRUE(HasStatus(Backup(*server.channel(), dir.Sub("after"), &backup),
+                        grpc::StatusCode::UNAVAILABLE,
+                        "server is shutting down"));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("after")));
+  v1::TrimChangeLogResponse trimmed;
+  EXPECT_TRUE(HasStatus(Trim(*server.channel(), 3, &trimmed),
+                        grpc::StatusCode::UNAVAILABLE,
+                        "server is shutting down"));
+  EXPECT_EQ(server.store().OldestRevision(), 1u);
+  EXPECT_EQ(gate->admitted(), admitted) << "a refused call reached the gate";
+}
+
 TEST(AdminServiceTest, FullDiskRefusesWritesWhileReadsAndWatchesGoOn) {
   TempDir dir;
   DiskFullVolume volume(dir.Sub("volume"), "16m");

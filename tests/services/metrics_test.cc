@@ -84,6 +84,8 @@ TEST(MetricsTest, ServesEveryNamedSeries) {
       {"atlas_watch_max_lag_revisions", "gauge"},
       {"atlas_watch_queued_change_sets", "gauge"},
       {"atlas_watch_events_delivered_total", "counter"},
+      {"atlas_watch_dispatch_backlog", "gauge"},
+      {"atlas_watch_dispatch_dropped_total", "counter"},
   };
   for (const auto& [family, type] : families) {
     EXPECT_EQ(metrics.Type(family), type) << family;

@@ -6,11 +6,13 @@
 // was killed) while the client process itself lives on. One thread, poll(2),
 // at most kBuffer bytes buffered per direction: a client that stops reading
 // stops the proxy reading from the server, as a direct connection would.
+// Freeze() stops forwarding in both directions without closing anything, as
+// a network cut does (no FIN, no RST: both ends just stop hearing back).
 //
 //   atlas::testing::TcpProxy proxy(server.address());
 //   auto stub = v1::Atlas::NewStub(grpc::CreateChannel(proxy.address(), ...));
 //   ...
-//   proxy.DropConnections();
+//   proxy.DropConnections();  // or proxy.Freeze();
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -91,6 +94,21 @@ class TcpProxy {
     return last_dropped_;
   }
 
+  // Bytes forwarded from the server to its clients so far, all connections.
+  uint64_t BytesFromServer() const {
+    return from_server_.load(std::memory_order_relaxed);
+  }
+
+  // From now on no byte is read or written on any connection, open or
+  // accepted later; the sockets stay open until the proxy is destroyed.
+  // Returns once the proxy thread has stopped forwarding.
+  void Freeze() {
+    atlas::MutexLock lock(&mu_);
+    freeze_requested_ = true;
+    Wake();
+    mu_.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return frozen_; });
+  }
+
  private:
   static constexpr size_t kBuffer = 64 * 1024;
 
@@ -143,7 +161,7 @@ class TcpProxy {
   }
 
   // Moves bytes for one link as poll reported; false once it broke.
-  static bool Transfer(Link& link, const pollfd* events) {
+  bool Transfer(Link& link, const pollfd* events) {
     char buffer[16 * 1024];
     for (int side = 0; side < 2; ++side) {
       const int other = 1 - side;
@@ -161,16 +179,24 @@ class TcpProxy {
         const ssize_t n = ::send(link.fd[other], link.pending[side].data(),
                                  link.pending[side].size(), MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
-        if (n > 0) link.pending[side].erase(0, static_cast<size_t>(n));
+        if (n > 0) {
+          link.pending[side].erase(0, static_cast<size_t>(n));
+          if (side == 1) {
+            from_server_.fetch_add(static_cast<uint64_t>(n),
+                                   std::memory_order_relaxed);
+          }
+        }
       }
     }
     return true;
   }
 
   void Loop() {
+    bool frozen = false;
     for (;;) {
       std::vector<pollfd> fds = {{wake_[0], POLLIN, 0}, {listener_, POLLIN, 0}};
       for (const Link& link : links_) {
+        if (frozen) break;
         for (int side = 0; side < 2; ++side) {
           short wanted = 0;
           if (link.pending[side].size() < kBuffer) wanted |= POLLIN;
@@ -192,6 +218,15 @@ class TcpProxy {
           drops_done_ = drop_requests_;
           continue;
         }
+        if (freeze_requested_ && !frozen) {
+          frozen = frozen_ = true;
+          continue;
+        }
+      }
+      if (frozen) {
+        // Connections still complete (the kernel accepts them), then hang.
+        if ((fds[1].revents & POLLIN) != 0) Accept();
+        continue;
       }
       for (size_t i = 0; i < links_.size(); ++i) {
         if (!Transfer(links_[i], &fds[2 + 2 * i])) links_[i].Close();
@@ -211,12 +246,15 @@ class TcpProxy {
   std::string address_;
   std::vector<Link> links_;  // used by the proxy thread only
   std::thread thread_;
+  std::atomic<uint64_t> from_server_{0};
 
   atlas::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t drop_requests_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t drops_done_ ABSL_GUARDED_BY(mu_) = 0;
   int last_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  bool freeze_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool frozen_ ABSL_GUARDED_BY(mu_) = false;  // the proxy thread stopped
 };
 
 }  // namespace atlas::testing
