@@ -35,8 +35,15 @@ ChangeHub::~ChangeHub() {
 void ChangeHub::SchedulePumpLocked(Subscription* subscription, bool wanted) {
   if (!wanted) return;
   subscription->Ref();
+  scheduled_.push_back(subscription);
+}
+
+void ChangeHub::StartPumpsLocked() {
+  if (scheduled_.empty()) return;
+  // One hand-over (and one wake-up of the pump threads) for all of them.
   atlas::MutexLock lock(&pump_mu_);
-  pumps_.push_back(subscription);
+  pumps_.insert(pumps_.end(), scheduled_.begin(), scheduled_.end());
+  scheduled_.clear();
 }
 
 void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
@@ -118,6 +125,7 @@ void ChangeHub::Dispatch(std::shared_ptr<const v1::ChangeSet> set) {
   for (Subscription* subscription : candidates_) {
     SchedulePumpLocked(subscription, subscription->OnChangeSet(encoded));
   }
+  StartPumpsLocked();
 }
 
 absl::Status ChangeHub::Register(Subscription* subscription,
@@ -161,6 +169,7 @@ void ChangeHub::Shutdown() {
   for (auto& [subscription, topics] : subscriptions_) {
     SchedulePumpLocked(subscription, subscription->OnShutdown());
   }
+  StartPumpsLocked();
 }
 
 bool ChangeHub::shutting_down() const {
@@ -209,6 +218,7 @@ void ChangeHub::TickLoop() {
       SchedulePumpLocked(subscription,
                          subscription->OnTick(now, dispatched_through_));
     }
+    StartPumpsLocked();
   }
 }
 

@@ -147,9 +147,11 @@ class ChangeHub : public storage::CommitObserver {
   const ChangeHubOptions& options() const { return options_; }
 
  private:
-  // Queues a pump for `subscription` (referenced) if `wanted`.
+  // Notes a pump for `subscription` (referenced) if `wanted`; the pumps
+  // noted go to the pump threads together in StartPumpsLocked.
   void SchedulePumpLocked(Subscription* subscription, bool wanted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartPumpsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DispatchLoop();
   void Dispatch(std::shared_ptr<const v1::ChangeSet> set);
   void TickLoop();
@@ -166,6 +168,7 @@ class ChangeHub : public storage::CommitObserver {
   absl::flat_hash_map<std::string, absl::flat_hash_set<Subscription*>>
       by_topic_ ABSL_GUARDED_BY(mu_);
   std::vector<Subscription*> candidates_ ABSL_GUARDED_BY(mu_);  // scratch
+  std::vector<Subscription*> scheduled_ ABSL_GUARDED_BY(mu_);   // pumps
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

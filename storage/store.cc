@@ -59,6 +59,12 @@ Store::~Store() {
   list_snapshots_.reset();
   if (handles_ && handles_->disk_full) handles_->disk_full->Stop();
   if (handles_ && handles_->db) {
+    // Write the memtables out now, so the next Open has no WAL to replay
+    // and serves at once. Best effort: whatever is not flushed (a full
+    // disk) is still in the WAL.
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    handles_->db->Flush(flush, handles_->all).PermitUncheckedError();
     for (auto* handle : handles_->all) {
       handles_->db->DestroyColumnFamilyHandle(handle);
     }
@@ -82,6 +88,9 @@ absl::Status Store::Init() {
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  // After a crash, replay the WAL into memtables and start serving, rather
+  // than first writing what it holds out as level-0 files.
+  db_options.avoid_flush_during_recovery = true;
   // RocksDB's LOG, written so that a full disk cannot abort the process, and
   // the handler that resumes writes once space is freed (disk_full.h).
   std::error_code ignored;
