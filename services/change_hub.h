@@ -4,16 +4,16 @@
 //
 // The store calls OnCommit for every durable change set, in revision order,
 // on the committing thread; the hub only appends the set to a bounded inbox,
-// so writers never wait for subscribers. The hub's dispatcher thread hands
-// each set (wrapped once as an EncodedChangeSet, so its events are encoded
-// once for everybody) to every live subscription, which only filters and
-// queues it (no I/O, no waiting). A subscription that is behind reads the
-// change log on disk instead, and rejoins the live path through TryGoLive
-// once it has caught up. A set goes only to the subscriptions that can match
-// it: those without a topic filter and those filtering on one of the topics
-// the set's entities have before or after the change. If the dispatcher
-// itself falls behind by more than the inbox bound, the oldest sets are
-// dropped from the inbox and every live subscription reads from disk.
+// so writers never wait for subscribers. The hub's dispatcher thread wraps
+// each set once as an EncodedChangeSet (its events are encoded once for
+// everybody) and offers it to the live subscriptions that can match it:
+// those without a topic filter and those filtering on a topic the set's
+// entities have before or after the change. A subscription only filters and
+// queues the set (no I/O, no waiting). One that is behind reads the change
+// log on disk instead, and rejoins the live path through TryGoLive once it
+// has caught up. If the dispatcher itself falls behind by more than the inbox
+// bound, the oldest sets are dropped and every live subscription reads from
+// disk.
 //
 // Subscriptions never start gRPC operations while the hub lock is held (gRPC
 // may run reactions inline, and those may call back into the hub): when one
