@@ -2,8 +2,8 @@
 # writes_with_subscribers.sh: does write throughput hold while 1,000 Watch
 # subscribers are attached? Each round starts a fresh atlas-server, runs the
 # `write` workload alone, then again while a second atlas-bench holds N idle
-# Watch streams (topic filters that the writes do not match, so every write
-# is still checked against every subscription), in alternating order.
+# Watch streams (topic filters that the writes do not match: the hub's
+# topic routing offers them nothing), in alternating order.
 # Prints each run and the medians with the ratio attached/alone.
 #
 # Usage: tests/bench/writes_with_subscribers.sh [options]
