@@ -43,6 +43,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     credentials = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments arguments;
+  // The server bounds what it sends (a Watch message carries one whole change
+  // set, up to its 16 MiB request limit and more with `before`); gRPC's
+  // default 4 MiB receive limit would make such a set fail on every retry.
+  arguments.SetMaxReceiveMessageSize(-1);
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   if (!options.server_name.empty()) {

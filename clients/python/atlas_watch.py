@@ -207,7 +207,10 @@ def main(argv=None, out=sys.stdout, err=sys.stderr, sleep=time.sleep):
             err.write("atlas_watch: cannot load the Atlas stubs: %s\n" % error)
             return 1
         import grpc
-        with grpc.insecure_channel(args.server) as channel:
+        # A Watch message carries a whole change set, which can be larger
+        # than gRPC's default 4 MiB receive limit: take what the server sends.
+        options = [("grpc.max_receive_message_length", -1)]
+        with grpc.insecure_channel(args.server, options=options) as channel:
             watcher = Watcher(args, service_pb2, service_grpc, out, err, sleep)
             return watcher.run(channel)
     except KeyboardInterrupt:

@@ -378,6 +378,23 @@ TEST_F(AtlasctlTest, WatchResumesAfterABrokenStreamWithoutGapsOrRepeats) {
   EXPECT_NE(result.err.find("atlasctl: watch: "), std::string::npos);
 }
 
+// The server sends messages up to its own limits: a Watch message carries a
+// whole change set, and one ApplyEntities of up to 16 MiB (the server's
+// request limit) makes one. atlasctl takes messages beyond gRPC's default
+// 4 MiB receive limit; before, such a set stopped a watch for good (each
+// retry failed the same way). Shown with `get`, on the same channel, since a
+// watch retries failures instead of exiting.
+TEST_F(AtlasctlTest, ReceivesMessagesLargerThanFourMebibytes) {
+  Entity big;
+  big.set_name("documents/big");
+  big.mutable_document()->set_summary(std::string(6 << 20, 'x'));
+  server_.service().Put(big);
+  const Result result = Run({"get", "documents/big", "-o", "json"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_GT(result.out.size(), size_t{6} << 20);
+  EXPECT_EQ(result.err, "");
+}
+
 TEST_F(AtlasctlTest, WatchStartsAfterAnExistingCheckpoint) {
   const std::string checkpoint = dir_.path() + "/watch.checkpoint";
   ASSERT_TRUE(WriteCheckpoint(checkpoint, 41).ok());
