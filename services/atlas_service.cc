@@ -6,17 +6,23 @@
 
 #include "services/entity_reads.h"
 #include "services/entity_writes.h"
+#include "services/watch_many.h"
 #include "services/watch_stream.h"
 
 namespace atlas::services {
 namespace {
 
-// A Watch call refused before it started: finishes at once with `status`.
-class RefusedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+// A Watch or WatchMany call refused before it started: finishes at once
+// with `status`.
+template <typename Reactor>
+class Refused final : public Reactor {
  public:
-  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  explicit Refused(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
 };
+using RefusedWatch = Refused<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
+using RefusedWatchMany =
+    Refused<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>;
 
 }  // namespace
 
@@ -118,6 +124,16 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AtlasService::Watch(
         "request: not a valid serialized atlas.v1.WatchRequest"));
   }
   return StartWatch(hub_, context, &parsed, *std::move(ticket));
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
+AtlasService::WatchMany(grpc::CallbackServerContext* context) {
+  if (refusing_new_calls())
+    return new RefusedWatchMany(ToGrpcStatus(ShuttingDownError()));
+  absl::StatusOr<StreamTicket> ticket =
+      gate_.AdmitStream(*context, Access::kRead);
+  if (!ticket.ok()) return new RefusedWatchMany(ToGrpcStatus(ticket.status()));
+  return StartWatchMany(hub_, *std::move(ticket));
 }
 
 }  // namespace atlas::services

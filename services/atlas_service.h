@@ -22,11 +22,23 @@
 
 namespace atlas::services {
 
-// Watch is a raw method: it receives the serialized request and writes
-// serialized responses, so that each event is encoded once for all the
+// Watch and WatchMany are raw methods: they receive serialized requests and
+// write serialized responses, so that each event is encoded once for all the
 // streams that deliver it (watch_encoding.h). Clients see no difference.
-class AtlasService final
-    : public v1::Atlas::WithRawCallbackMethod_Watch<v1::Atlas::CallbackService> {
+// (Spelled out: gRPC's CallbackService would also declare a typed
+// WatchMany with the raw one's signature.)
+using AtlasServiceBase = v1::Atlas::WithCallbackMethod_GetEntity<
+    v1::Atlas::WithCallbackMethod_ListEntities<
+        v1::Atlas::WithCallbackMethod_CreateEntity<
+            v1::Atlas::WithCallbackMethod_UpdateEntity<
+                v1::Atlas::WithCallbackMethod_DeleteEntity<
+                    v1::Atlas::WithCallbackMethod_ApplyEntities<
+                        v1::Atlas::WithCallbackMethod_ListEntityHistory<
+                            v1::Atlas::WithRawCallbackMethod_Watch<
+                                v1::Atlas::WithRawCallbackMethod_WatchMany<
+                                    v1::Atlas::Service>>>>>>>>>;
+
+class AtlasService final : public AtlasServiceBase {
  public:
   // `gate` must outlive the service.
   AtlasService(storage::Store& store, ChangeHub& hub, CallGate& gate,
@@ -72,6 +84,9 @@ class AtlasService final
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  // Requests are serialized v1::WatchManyRequest messages.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WatchMany(
+      grpc::CallbackServerContext* context) override;
 
  private:
   // Unless new calls are refused, the gate refuses `access` or the client's

@@ -32,10 +32,10 @@ ChangeHub::~ChangeHub() {
   for (auto& thread : pump_threads_) thread.join();
 }
 
-void ChangeHub::SchedulePumpLocked(Subscription* subscription, bool wanted) {
+void ChangeHub::SchedulePumpLocked(Pumped* target, bool wanted) {
   if (!wanted) return;
-  subscription->Ref();
-  scheduled_.push_back(subscription);
+  target->Ref();
+  scheduled_.push_back(target);
 }
 
 void ChangeHub::StartPumpsLocked() {
@@ -155,6 +155,18 @@ void ChangeHub::Unregister(Subscription* subscription) {
   subscriptions_.erase(it);
 }
 
+absl::Status ChangeHub::AddStream(Pumped* stream) {
+  atlas::MutexLock lock(&mu_);
+  if (shutting_down_) return ShuttingDownError();
+  streams_.insert(stream);
+  return absl::OkStatus();
+}
+
+void ChangeHub::RemoveStream(Pumped* stream) {
+  atlas::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
 bool ChangeHub::TryGoLive(uint64_t through,
                           const std::function<void()>& go_live) {
   atlas::MutexLock lock(&mu_);
@@ -168,6 +180,9 @@ void ChangeHub::Shutdown() {
   shutting_down_ = true;
   for (auto& [subscription, topics] : subscriptions_) {
     SchedulePumpLocked(subscription, subscription->OnShutdown());
+  }
+  for (Pumped* stream : streams_) {
+    SchedulePumpLocked(stream, stream->OnShutdown());
   }
   StartPumpsLocked();
 }
@@ -224,18 +239,18 @@ void ChangeHub::TickLoop() {
 
 void ChangeHub::PumpLoop() {
   for (;;) {
-    Subscription* subscription;
+    Pumped* target;
     {
       atlas::MutexLock lock(&pump_mu_);
       pump_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return stopping_ || !pumps_.empty();
       });
       if (pumps_.empty()) return;  // stopping, nothing left
-      subscription = pumps_.front();
+      target = pumps_.front();
       pumps_.pop_front();
     }
-    subscription->Pump();
-    subscription->Unref();
+    target->Pump();
+    target->Unref();
   }
 }
 

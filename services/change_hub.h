@@ -63,13 +63,26 @@ struct SubscriptionStats {
   uint64_t handled_through = 0;
 };
 
-// What the hub needs of a Watch stream. The On* calls are made with the hub
-// lock held; they only update the subscription's own state and return true
-// to ask for a Pump() (made later, without the hub lock, on a pump thread).
-// The hub holds a reference (Ref/Unref) while a pump is pending.
-class Subscription {
+// What the hub needs of anything it may pump: a subscription, or a stream
+// that only needs to hear about shutdown (see ChangeHub::AddStream). The
+// On* calls are made with the hub lock held; they only update the object's
+// own state and return true to ask for a Pump() (made later, without the hub
+// lock, on a pump thread). The hub holds a reference (Ref/Unref) while a
+// pump is pending.
+class Pumped {
  public:
-  virtual ~Subscription() = default;
+  virtual ~Pumped() = default;
+  // The server is stopping: end the stream with UNAVAILABLE.
+  virtual bool OnShutdown() = 0;
+  // Starts the next write (or finish) if there is one and none is in flight.
+  virtual void Pump() = 0;
+  virtual void Ref() = 0;
+  virtual void Unref() = 0;
+};
+
+// What the hub needs of a watch.
+class Subscription : public Pumped {
+ public:
   // A durable change set, in revision order, that may match the
   // subscription; may repeat revisions already seen (the subscription
   // ignores those). Sets that cannot match are not offered: a live
@@ -82,12 +95,6 @@ class Subscription {
   // Periodic: progress if due. `dispatched_through`: the hub has offered
   // every set up to this revision that could match.
   virtual bool OnTick(absl::Time now, uint64_t dispatched_through) = 0;
-  // The server is stopping: end the stream with UNAVAILABLE.
-  virtual bool OnShutdown() = 0;
-  // Starts the next write (or finish) if there is one and none is in flight.
-  virtual void Pump() = 0;
-  virtual void Ref() = 0;
-  virtual void Unref() = 0;
   virtual SubscriptionStats Stats(uint64_t dispatched_through) = 0;
 };
 
@@ -128,6 +135,11 @@ class ChangeHub : public storage::CommitObserver {
   // After this returns the hub never calls `subscription`'s On* methods
   // again (a pump already scheduled still runs; it holds a reference).
   void Unregister(Subscription* subscription);
+  // A stream that carries subscriptions but is none (a WatchMany stream):
+  // the hub calls only its OnShutdown, when it shuts down. UNAVAILABLE once
+  // the hub is shutting down.
+  absl::Status AddStream(Pumped* stream);
+  void RemoveStream(Pumped* stream);
   // If every revision after `through` will be dispatched to subscriptions
   // (the subscription has caught up with the dispatcher), runs `go_live`
   // under the hub lock and returns true.
@@ -149,7 +161,7 @@ class ChangeHub : public storage::CommitObserver {
  private:
   // Notes a pump for `subscription` (referenced) if `wanted`; the pumps
   // noted go to the pump threads together in StartPumpsLocked.
-  void SchedulePumpLocked(Subscription* subscription, bool wanted)
+  void SchedulePumpLocked(Pumped* target, bool wanted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartPumpsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DispatchLoop();
@@ -168,7 +180,8 @@ class ChangeHub : public storage::CommitObserver {
   absl::flat_hash_map<std::string, absl::flat_hash_set<Subscription*>>
       by_topic_ ABSL_GUARDED_BY(mu_);
   std::vector<Subscription*> candidates_ ABSL_GUARDED_BY(mu_);  // scratch
-  std::vector<Subscription*> scheduled_ ABSL_GUARDED_BY(mu_);   // pumps
+  std::vector<Pumped*> scheduled_ ABSL_GUARDED_BY(mu_);  // pumps
+  absl::flat_hash_set<Pumped*> streams_ ABSL_GUARDED_BY(mu_);
   // Highest revision handed to OnChangeSet (or on disk before the hub began).
   uint64_t dispatched_through_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
@@ -186,7 +199,7 @@ class ChangeHub : public storage::CommitObserver {
   bool inbox_stopping_ ABSL_GUARDED_BY(inbox_mu_) = false;
 
   atlas::Mutex pump_mu_;  // acquired after mu_, never before
-  std::deque<Subscription*> pumps_ ABSL_GUARDED_BY(pump_mu_);
+  std::deque<Pumped*> pumps_ ABSL_GUARDED_BY(pump_mu_);
   bool stopping_ ABSL_GUARDED_BY(pump_mu_) = false;
 
   atlas::Notification stop_ticker_;

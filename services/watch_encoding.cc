@@ -2,7 +2,9 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <iterator>
 #include <utility>
+#include <vector>
 
 namespace atlas::services {
 namespace {
@@ -18,6 +20,8 @@ constexpr char kEventLeft = (2 << 3) | 0;         // WatchEvent.left_filter
 constexpr char kEventEntered = (3 << 3) | 0;      // WatchEvent.entered_filter
 constexpr char kChangeEntity = (3 << 3) | 2;      // Change.entity
 constexpr char kChangePath = (5 << 3) | 2;        // Change.changed_paths
+constexpr char kManyWatchId = (1 << 3) | 0;       // WatchManyResponse.watch_id
+constexpr char kManyResponse = (2 << 3) | 2;      // WatchManyResponse.response
 constexpr size_t kMaxVarint = 10;
 
 void AppendVarint(std::string& out, uint64_t value) {
@@ -119,9 +123,27 @@ grpc::ByteBuffer EventsMessage::Finish(uint64_t revision) {
   return message;
 }
 
-grpc::ByteBuffer SerializeResponse(const v1::WatchResponse& response) {
+grpc::ByteBuffer SerializeResponse(const google::protobuf::MessageLite& response) {
   grpc::Slice slice = OwningSlice(response.SerializeAsString());
   return grpc::ByteBuffer(&slice, 1);
+}
+
+grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
+                                const grpc::ByteBuffer& response) {
+  std::vector<grpc::Slice> body;
+  (void)response.Dump(&body);  // fails only for an empty buffer: no slices
+  std::string header;
+  if (watch_id != 0) {  // proto3 leaves zero out
+    header.push_back(kManyWatchId);
+    AppendVarint(header, watch_id);
+  }
+  header.push_back(kManyResponse);
+  AppendVarint(header, response.Length());
+  std::vector<grpc::Slice> slices;
+  slices.reserve(body.size() + 1);
+  slices.emplace_back(header.data(), header.size());
+  std::move(body.begin(), body.end(), std::back_inserter(slices));
+  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
 }  // namespace atlas::services

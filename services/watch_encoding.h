@@ -76,7 +76,13 @@ class EventsMessage {
   size_t byte_size_ = 0;
 };
 
-// Any other response (snapshot pages, SYNCED, PROGRESS), serialized.
-grpc::ByteBuffer SerializeResponse(const v1::WatchResponse& response);
+// Any other response (snapshot pages, SYNCED, PROGRESS; a WatchMany
+// response that ends a watch), serialized.
+grpc::ByteBuffer SerializeResponse(const google::protobuf::MessageLite& response);
+
+// WatchManyResponse{watch_id, response} on the wire, where `response` is a
+// serialized v1::WatchResponse; shares its slices instead of copying them.
+grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
+                                const grpc::ByteBuffer& response);
 
 }  // namespace atlas::services

@@ -167,6 +167,29 @@ TEST(WatchEncodingTest, SerializeResponseRoundTrips) {
             progress.SerializeAsString());
 }
 
+TEST(WatchEncodingTest, TagWithWatchIdEqualsSerializedManyResponse) {
+  auto set = MakeSet(77, 2);
+  EventsMessage message;
+  message.Add(set->ChangeBytes(0, true), false, true);
+  message.Add(set->ChangeBytes(1, false), true, false);
+  grpc::ByteBuffer events = message.Finish(77);
+  v1::WatchResponse progress;
+  progress.set_type(v1::WatchResponse::TYPE_PROGRESS);
+  progress.set_revision(3);
+  // Ids of one and several varint bytes, and 0 (which proto3 leaves out).
+  for (uint64_t id : {uint64_t{0}, uint64_t{1}, uint64_t{300}, ~uint64_t{0}}) {
+    for (const grpc::ByteBuffer& inner :
+         {events, SerializeResponse(progress)}) {
+      v1::WatchManyResponse expected;
+      expected.set_watch_id(id);
+      ASSERT_TRUE(expected.mutable_response()->ParseFromString(Flatten(inner)));
+      EXPECT_EQ(Flatten(TagWithWatchId(id, inner)),
+                expected.SerializeAsString())
+          << "watch id " << id;
+    }
+  }
+}
+
 TEST(WatchEncodingTest, ConcurrentFirstUseEncodesOnce) {
   auto set = MakeSet(11, 4);
   std::vector<std::thread> threads;
