@@ -1,6 +1,7 @@
 #include "clients/bench/atlas_target.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "clients/bench/payload.h"
@@ -22,21 +23,34 @@ void FillEntity(const WriteOp& op, v1::Entity& entity) {
   document->set_summary(op.payload);
 }
 
+v1::WatchRequest WatchRequestFor(const WatchSpec& spec) {
+  v1::WatchRequest request;
+  if (spec.topic >= 0) {
+    request.mutable_filter()->add_topics(TopicSlug(spec.topic));
+  } else {
+    request.mutable_filter()->add_name_prefixes(
+        absl::StrCat("documents/bench-", std::string(1, spec.space)));
+  }
+  request.set_start_revision(spec.start_revision);
+  return request;
+}
+
+void DeliverEvents(const v1::WatchResponse& response,
+                   const WatchCallbacks& callbacks) {
+  for (const v1::WatchEvent& event : response.events()) {
+    callbacks.on_event(
+        event.change().revision(),
+        WrittenNanos(event.change().entity().document().summary()));
+  }
+}
+
 // One Watch server stream: start, then read until the stream ends.
 class AtlasWatch final : public Tag, public WatchStream {
  public:
   AtlasWatch(v1::Atlas::Stub& stub, grpc::CompletionQueue* queue,
              const WatchSpec& spec, WatchCallbacks callbacks)
       : callbacks_(std::move(callbacks)) {
-    v1::WatchRequest request;
-    if (spec.topic >= 0) {
-      request.mutable_filter()->add_topics(TopicSlug(spec.topic));
-    } else {
-      request.mutable_filter()->add_name_prefixes(
-          absl::StrCat("documents/bench-", std::string(1, spec.space)));
-    }
-    request.set_start_revision(spec.start_revision);
-    reader_ = stub.PrepareAsyncWatch(&context_, request, queue);
+    reader_ = stub.PrepareAsyncWatch(&context_, WatchRequestFor(spec), queue);
     reader_->StartCall(this);
   }
 
@@ -69,11 +83,7 @@ class AtlasWatch final : public Tag, public WatchStream {
       ready_ = true;
       callbacks_.on_ready();
     }
-    for (const v1::WatchEvent& event : response_.events()) {
-      callbacks_.on_event(
-          event.change().revision(),
-          WrittenNanos(event.change().entity().document().summary()));
-    }
+    DeliverEvents(response_, callbacks_);
   }
 
   WatchCallbacks callbacks_;
@@ -83,6 +93,81 @@ class AtlasWatch final : public Tag, public WatchStream {
   grpc::Status status_;
   State state_ = State::kStarting;
   bool ready_ = false;
+};
+
+// One WatchMany stream with one watch per spec (ids 1..N): send the create
+// requests one after the other, then read until the stream ends.
+class AtlasWatchMany final : public Tag, public WatchStream {
+ public:
+  AtlasWatchMany(v1::Atlas::Stub& stub, grpc::CompletionQueue* queue,
+                 const std::vector<WatchSpec>& specs, WatchCallbacks callbacks)
+      : callbacks_(std::move(callbacks)), ready_(specs.size() + 1, false) {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      v1::WatchCreate* create = requests_.emplace_back().mutable_create();
+      create->set_watch_id(i + 1);
+      *create->mutable_request() = WatchRequestFor(specs[i]);
+    }
+    stream_ = stub.PrepareAsyncWatchMany(&context_, queue);
+    stream_->StartCall(this);
+  }
+
+  void Cancel() override { context_.TryCancel(); }
+
+  void Proceed(bool ok) override {
+    if (state_ == State::kFinishing) {
+      callbacks_.on_done(ended_.ok() ? status_ : ended_);
+      return;
+    }
+    if (!ok) {
+      state_ = State::kFinishing;
+      stream_->Finish(&status_, this);
+      return;
+    }
+    if (state_ == State::kReading) {
+      Deliver();
+    } else if (created_ < requests_.size()) {
+      state_ = State::kCreating;
+      stream_->Write(requests_[created_++], this);
+      return;
+    }
+    state_ = State::kReading;
+    stream_->Read(&response_, this);
+  }
+
+ private:
+  enum class State { kStarting, kCreating, kReading, kFinishing };
+
+  void Deliver() {
+    const uint64_t id = response_.watch_id();
+    if (response_.has_ended()) {
+      // A watch that ends is a failure here: end the stream, reporting why.
+      if (ended_.ok()) {
+        ended_ = grpc::Status(
+            static_cast<grpc::StatusCode>(response_.ended().code()),
+            absl::StrCat("watch ", id, ": ", response_.ended().message()));
+      }
+      context_.TryCancel();
+      return;
+    }
+    if (id < ready_.size() && !ready_[id]) {
+      ready_[id] = true;
+      callbacks_.on_ready();
+    }
+    DeliverEvents(response_.response(), callbacks_);
+  }
+
+  WatchCallbacks callbacks_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::WatchManyRequest,
+                                                v1::WatchManyResponse>>
+      stream_;
+  std::vector<v1::WatchManyRequest> requests_;
+  size_t created_ = 0;  // requests written
+  std::vector<bool> ready_;  // by watch id
+  v1::WatchManyResponse response_;
+  grpc::Status status_;
+  grpc::Status ended_;  // why a watch ended, if one did
+  State state_ = State::kStarting;
 };
 
 }  // namespace
@@ -163,11 +248,16 @@ void AtlasTarget::Apply(int lane, const std::vector<WriteOp>& ops,
       });
 }
 
-std::unique_ptr<WatchStream> AtlasTarget::Watch(int lane, const WatchSpec& spec,
-                                                WatchCallbacks callbacks) {
-  return std::make_unique<AtlasWatch>(
-      *watch_stubs_[static_cast<size_t>(lane) % watch_stubs_.size()],
-      queues_.ForLane(lane), spec, std::move(callbacks));
+std::unique_ptr<WatchStream> AtlasTarget::Watch(
+    int lane, const std::vector<WatchSpec>& specs, WatchCallbacks callbacks) {
+  v1::Atlas::Stub& stub =
+      *watch_stubs_[static_cast<size_t>(lane) % watch_stubs_.size()];
+  if (specs.size() == 1) {
+    return std::make_unique<AtlasWatch>(stub, queues_.ForLane(lane), specs[0],
+                                        std::move(callbacks));
+  }
+  return std::make_unique<AtlasWatchMany>(stub, queues_.ForLane(lane), specs,
+                                          std::move(callbacks));
 }
 
 }  // namespace atlas::bench

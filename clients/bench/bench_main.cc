@@ -32,9 +32,10 @@ constexpr char kWorkloadHelp[] =
     "  fanout   --subscribers watch streams over --topics topics; writers at\n"
     "           --rate writes/s; PER_SECOND counts deliveries, latency is\n"
     "           write issued -> event received (timestamp in the payload)\n"
-    "  idle     opens --streams watch streams that see nothing; reads the\n"
+    "  idle     opens --streams watches that see nothing, each on its own\n"
+    "           stream or --watches_per_stream to a stream; reads the\n"
     "           server's VmRSS (--server_pid) before and after; latency is\n"
-    "           the time for a stream to be acknowledged\n"
+    "           the time for a watch to be acknowledged\n"
     "  catchup  writes --catchup_events events, then one subscriber replays\n"
     "           them from their first revision; PER_SECOND counts events,\n"
     "           P50/P99 are the times until 50 % / 99 % had arrived\n"
@@ -105,7 +106,14 @@ void AddFlags(CLI::App& app, BenchConfig& config,
   app.add_option("--drain", config.drain_s,
                  "fanout: seconds to wait for late deliveries")
       ->capture_default_str();
-  app.add_option("--streams", config.streams, "idle: watch streams")
+  app.add_option("--streams", config.streams,
+                 "idle: watches (each on its own stream unless "
+                 "--watches_per_stream)")
+      ->capture_default_str();
+  app.add_option("--watches_per_stream", config.watches_per_stream,
+                 "idle: watches sharing one stream (Atlas WatchMany; etcd "
+                 "create requests on one Watch stream)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--server_pid", config.server_pid,
                  "idle: PID of the server whose VmRSS is reported")

@@ -1,6 +1,7 @@
 #include "clients/bench/etcd_target.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "clients/bench/payload.h"
@@ -21,19 +22,21 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
-// One Watch stream carrying one watcher: start, send the create request, then
-// read until the stream ends.
+// One Watch stream carrying one watcher per spec: start, send the create
+// requests one after the other, then read until the stream ends.
 class EtcdWatch final : public Tag, public WatchStream {
  public:
   EtcdWatch(etcdserverpb::Watch::Stub& stub, grpc::CompletionQueue* queue,
-            const WatchSpec& spec, WatchCallbacks callbacks)
+            const std::vector<WatchSpec>& specs, WatchCallbacks callbacks)
       : callbacks_(std::move(callbacks)) {
-    etcdserverpb::WatchCreateRequest* create =
-        request_.mutable_create_request();
-    const std::string prefix = KeyPrefix(spec.space, spec.topic);
-    create->set_key(prefix);
-    create->set_range_end(PrefixEnd(prefix));
-    create->set_start_revision(static_cast<int64_t>(spec.start_revision));
+    for (const WatchSpec& spec : specs) {
+      etcdserverpb::WatchCreateRequest* create =
+          requests_.emplace_back().mutable_create_request();
+      const std::string prefix = KeyPrefix(spec.space, spec.topic);
+      create->set_key(prefix);
+      create->set_range_end(PrefixEnd(prefix));
+      create->set_start_revision(static_cast<int64_t>(spec.start_revision));
+    }
     stream_ = stub.PrepareAsyncWatch(&context_, queue);
     stream_->StartCall(this);
   }
@@ -52,10 +55,12 @@ class EtcdWatch final : public Tag, public WatchStream {
     }
     switch (state_) {
       case State::kStarting:
-        state_ = State::kCreating;
-        stream_->Write(request_, this);
-        return;
       case State::kCreating:
+        if (created_ < requests_.size()) {
+          state_ = State::kCreating;
+          stream_->Write(requests_[created_++], this);
+          return;
+        }
         state_ = State::kReading;
         break;
       case State::kReading:
@@ -76,10 +81,7 @@ class EtcdWatch final : public Tag, public WatchStream {
   enum class State { kStarting, kCreating, kReading, kFinishing };
 
   void Deliver() {
-    if (response_.created() && !ready_) {
-      ready_ = true;
-      callbacks_.on_ready();
-    }
+    if (response_.created()) callbacks_.on_ready();
     for (const etcdserverpb::Event& event : response_.events()) {
       callbacks_.on_event(static_cast<uint64_t>(event.kv().mod_revision()),
                           WrittenNanos(event.kv().value()));
@@ -91,11 +93,11 @@ class EtcdWatch final : public Tag, public WatchStream {
   std::unique_ptr<grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest,
                                                 etcdserverpb::WatchResponse>>
       stream_;
-  etcdserverpb::WatchRequest request_;
+  std::vector<etcdserverpb::WatchRequest> requests_;
+  size_t created_ = 0;  // requests written
   etcdserverpb::WatchResponse response_;
   grpc::Status status_;
   State state_ = State::kStarting;
-  bool ready_ = false;
 };
 
 }  // namespace
@@ -165,11 +167,11 @@ void EtcdTarget::Apply(int, const std::vector<WriteOp>&, OpDone done) {
         0});
 }
 
-std::unique_ptr<WatchStream> EtcdTarget::Watch(int lane, const WatchSpec& spec,
-                                               WatchCallbacks callbacks) {
+std::unique_ptr<WatchStream> EtcdTarget::Watch(
+    int lane, const std::vector<WatchSpec>& specs, WatchCallbacks callbacks) {
   return std::make_unique<EtcdWatch>(
       *watch_stubs_[static_cast<size_t>(lane) % watch_stubs_.size()],
-      queues_.ForLane(lane), spec, std::move(callbacks));
+      queues_.ForLane(lane), specs, std::move(callbacks));
 }
 
 }  // namespace atlas::bench

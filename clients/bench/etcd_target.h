@@ -25,7 +25,8 @@ class EtcdTarget final : public Target {
   void Read(int lane, char space, uint64_t key, OpDone done) override;
   bool SupportsApply() const override { return false; }
   void Apply(int lane, const std::vector<WriteOp>& ops, OpDone done) override;
-  std::unique_ptr<WatchStream> Watch(int lane, const WatchSpec& spec,
+  std::unique_ptr<WatchStream> Watch(int lane,
+                                     const std::vector<WatchSpec>& specs,
                                      WatchCallbacks callbacks) override;
 
  private:

@@ -43,10 +43,12 @@ struct WatchSpec {
   uint64_t start_revision = 0;  // 0: from now on
 };
 
-// Called on completion-queue threads; on_ready and on_done once each, in
-// that order (on_done without on_ready if the watch failed to start).
+// Called on completion-queue threads; on_ready once per watch, then on_done
+// once for the stream (possibly without every on_ready, if a watch failed to
+// start).
 struct WatchCallbacks {
-  // The server acknowledged the watch (Atlas: first message; etcd: created).
+  // The server acknowledged a watch (Atlas: its first message; etcd:
+  // created).
   std::function<void()> on_ready;
   // One delivered event: its revision and the `t` of its payload.
   std::function<void(uint64_t revision, int64_t written_ns)> on_event;
@@ -84,8 +86,12 @@ class Target {
   virtual bool SupportsApply() const = 0;
   virtual void Apply(int lane, const std::vector<WriteOp>& ops,
                      OpDone done) = 0;
-  virtual std::unique_ptr<WatchStream> Watch(int lane, const WatchSpec& spec,
-                                             WatchCallbacks callbacks) = 0;
+  // One stream carrying one watch per spec (at least one). Atlas: a Watch
+  // call for one, a WatchMany call for several; etcd: one create request
+  // each on its Watch stream.
+  virtual std::unique_ptr<WatchStream> Watch(
+      int lane, const std::vector<WatchSpec>& specs,
+      WatchCallbacks callbacks) = 0;
 };
 
 }  // namespace atlas::bench

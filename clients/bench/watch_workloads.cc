@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,12 +18,14 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// Watch streams opened together: counts how many are ready and done.
+// Watch streams opened together: counts how many of their watches are ready
+// and done.
 class StreamGroup {
  public:
-  // `on_event` may be empty.
-  void Open(Target& target, int lane, const WatchSpec& spec,
+  // One stream with one watch per spec. `on_event` may be empty.
+  void Open(Target& target, int lane, const std::vector<WatchSpec>& specs,
             std::function<void(uint64_t, int64_t)> on_event) {
+    const int watches = static_cast<int>(specs.size());
     const int64_t opened = NowNanos();
     WatchCallbacks callbacks;
     callbacks.on_ready = [this, opened] {
@@ -33,23 +36,23 @@ class StreamGroup {
     };
     callbacks.on_event = on_event ? std::move(on_event)
                                   : [](uint64_t, int64_t) {};
-    callbacks.on_done = [this](const grpc::Status& status) {
+    callbacks.on_done = [this, watches](const grpc::Status& status) {
       atlas::MutexLock lock(&mu_);
-      ++done_;
+      done_ += watches;
       if (!cancelling_ && !status.ok() && first_error_.empty()) {
         first_error_ = absl::StrCat(status.error_code(), ": ",
                                     status.error_message());
       }
-      if (!cancelling_) ++failed_;
+      if (!cancelling_) failed_ += watches;
     };
     {
       atlas::MutexLock lock(&mu_);
-      ++opened_;
+      opened_ += watches;
     }
-    streams_.push_back(target.Watch(lane, spec, std::move(callbacks)));
+    streams_.push_back(target.Watch(lane, specs, std::move(callbacks)));
   }
 
-  // Waits until every stream is ready or has ended; false on timeout.
+  // Waits until every watch is ready or has ended; false on timeout.
   bool AwaitReady(double timeout_s) {
     atlas::MutexLock lock(&mu_);
     return mu_.AwaitWithTimeout(
@@ -137,7 +140,7 @@ WorkloadResult RunFanout(const BenchConfig& config, Target& target) {
   StreamGroup group;
   for (int s = 0; s < config.subscribers; ++s) {
     ++subscribers_of[s % topics];
-    group.Open(target, s, {'f', s % topics, 0}, on_event);
+    group.Open(target, s, {{'f', s % topics, 0}}, on_event);
   }
   if (!group.AwaitReady(120) || group.failed() > 0) {
     group.CancelAll();
@@ -236,8 +239,12 @@ WorkloadResult RunIdle(const BenchConfig& config, Target& target) {
   const int64_t start = NowNanos();
   // A topic nothing is written to: the streams stay idle.
   constexpr int kIdleTopic = 1'000'000;
-  for (int s = 0; s < config.streams; ++s) {
-    group.Open(target, s, {'i', kIdleTopic, 0}, nullptr);
+  const int per_stream = std::max(1, config.watches_per_stream);
+  int streams = 0;
+  for (int opened = 0; opened < config.streams; opened += per_stream) {
+    const int watches = std::min(per_stream, config.streams - opened);
+    group.Open(target, streams++,
+               std::vector<WatchSpec>(watches, {'i', kIdleTopic, 0}), nullptr);
   }
   const bool all_ready = group.AwaitReady(300);
   const double open_s = static_cast<double>(group.last_ready() - start) / 1e9;
@@ -261,14 +268,16 @@ WorkloadResult RunIdle(const BenchConfig& config, Target& target) {
   result.p99_ms = group.open_latency().QuantileMs(0.99);
   result.errors = static_cast<uint64_t>(failed) +
                   (all_ready ? 0 : config.streams - ready - failed);
-  result.Add("streams", config.streams);
+  result.Add("watches", config.streams);
+  result.Add("watches_per_stream", per_stream);
+  result.Add("grpc_streams", streams);
   result.Add("ready", ready);
   if (before.ok() && held.ok()) {
     result.Add("rss_before_mb", Mb(before->rss_kb));
     result.Add("rss_open_mb", Mb(opened.ok() ? opened->rss_kb : 0));
     result.Add("rss_after_mb", Mb(held->rss_kb));
     result.Add("rss_delta_mb", Mb(held->rss_kb) - Mb(before->rss_kb));
-    result.Add("kb_per_stream",
+    result.Add("kb_per_watch",
                ready > 0 ? (static_cast<double>(held->rss_kb) -
                             static_cast<double>(before->rss_kb)) /
                                ready
@@ -304,7 +313,7 @@ WorkloadResult RunCatchup(const BenchConfig& config, Target& target) {
   atlas::Notification all_received;
   StreamGroup group;
   const int64_t start = NowNanos();
-  group.Open(target, 0, {'c', -1, low}, [&](uint64_t revision, int64_t) {
+  group.Open(target, 0, {{'c', -1, low}}, [&](uint64_t revision, int64_t) {
     if (revision < low || revision > high) return;
     arrival.Record(NowNanos() - start);
     if (received.fetch_add(1) + 1 == events) all_received.Notify();

@@ -32,7 +32,8 @@ struct BenchConfig {
   double rate = 1000;
   double drain_s = 5;
   // idle
-  int streams = 10'000;
+  int streams = 10'000;  // watches, in fact
+  int watches_per_stream = 1;
   int server_pid = 0;
   double hold_s = 5;
   // catchup: events written first (entities per write: catchup_batch, by

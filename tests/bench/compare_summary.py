@@ -123,7 +123,7 @@ def summarise(out_dir):
               + "; ".join(
                   f"{t}: before {fmt(med('idle', t, 'rss_before_mb'), 1)}, "
                   f"after {fmt(med('idle', t, 'rss_after_mb'), 1)}, "
-                  f"{fmt(med('idle', t, 'kb_per_stream'), 1)} KiB/stream"
+                  f"{fmt(med('idle', t, 'kb_per_watch'), 1)} KiB/watch"
                   for t in ("atlas", "etcd") if ("idle", t) in rows))
     for f in ("fanout", "fanout-100b"):
         if (f, "atlas") in rows or (f, "etcd") in rows:
