@@ -21,7 +21,8 @@
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
 #                      write,write-100b,write-hot,read,apply,apply-100b,
-#                      fanout,fanout-100b,idle,catchup,catchup-b100,h2load
+#                      fanout,fanout-100b,idle,idle-shared,catchup,
+#                      catchup-b100,h2load
 #   --out DIR          keep results here (default: a temp dir, printed)
 #   --summary-only DIR re-print the summary of a previous --out DIR
 # Needs: etcd (Debian etcd-server), h2load (nghttp2-client), python3.
@@ -31,7 +32,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench2"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,idle,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -44,7 +45,7 @@ while [[ $# -gt 0 ]]; do
     --workloads) WORKLOADS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --summary-only) SUMMARY_ONLY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare_etcd.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -185,6 +186,12 @@ run_row() {
     idle)
       bench idle "$target" "$port" "$round" -w idle --streams 10000 \
         --watch_channels 32 --server_pid "$pid" --hold 5 ;;
+    idle-shared)
+      # The same 10,000 watches, 100 to a stream (Atlas WatchMany; etcd's
+      # Watch stream carries several watchers the same way).
+      bench idle-shared "$target" "$port" "$round" -w idle --streams 10000 \
+        --watches_per_stream 100 --watch_channels 32 --server_pid "$pid" \
+        --hold 5 ;;
     write)
       bench write "$target" "$port" "$round" -w write -c 256 \
         --payload_bytes 1024 ;;
@@ -244,7 +251,7 @@ run_row() {
 # servers run side by side; the row runs on one and then right away on the
 # other (the order alternates between rounds), so the two figures of a row
 # see the same machine load.
-ROWS=(idle write write-100b write-hot read apply apply-100b fanout fanout-100b
+ROWS=(idle idle-shared write write-100b write-hot read apply apply-100b fanout fanout-100b
       catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"
 for ((round = 1; round <= ROUNDS; round++)); do

@@ -81,6 +81,32 @@ TEST(AuthorizeTest, EachRoleCoversItsAccessLevelsOnly) {
   }
 }
 
+// Opens a WatchMany stream with one watch: OK once the watch's first
+// message came, else the stream's status.
+grpc::Status WatchManyCall(v1::Atlas::Stub& stub, const std::string& token) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  auto stream = stub.WatchMany(&context);
+  v1::WatchManyRequest create;
+  create.mutable_create()->set_watch_id(1);
+  stream->Write(create);
+  v1::WatchManyResponse response;
+  if (stream->Read(&response) && !response.has_ended()) {
+    context.TryCancel();
+    stream->Finish();
+    return grpc::Status::OK;
+  }
+  return stream->Finish();
+}
+
+TEST_F(AccessTest, WatchManyNeedsTheSameAccessAsWatch) {
+  auto server = Start();
+  v1::Atlas::Stub& stub = server->stub();
+  EXPECT_TRUE(HasStatus(WatchManyCall(stub, ""), StatusCode::UNAUTHENTICATED));
+  EXPECT_TRUE(WatchManyCall(stub, kReaderToken).ok());
+}
+
 TEST_F(AccessTest, CallsWithoutAValidTokenAreUnauthenticated) {
   auto server = Start();
   v1::Atlas::Stub& stub = server->stub();
