@@ -20,8 +20,9 @@ constexpr char kEventLeft = (2 << 3) | 0;         // WatchEvent.left_filter
 constexpr char kEventEntered = (3 << 3) | 0;      // WatchEvent.entered_filter
 constexpr char kChangeEntity = (3 << 3) | 2;      // Change.entity
 constexpr char kChangePath = (5 << 3) | 2;        // Change.changed_paths
-constexpr char kManyWatchId = (1 << 3) | 0;       // WatchManyResponse.watch_id
-constexpr char kManyResponse = (2 << 3) | 2;      // WatchManyResponse.response
+constexpr char kManyItem = (1 << 3) | 2;          // WatchManyResponse.items
+constexpr char kItemWatchId = (1 << 3) | 0;       // WatchManyItem.watch_id
+constexpr char kItemResponse = (2 << 3) | 2;      // WatchManyItem.response
 constexpr size_t kMaxVarint = 10;
 
 void AppendVarint(std::string& out, uint64_t value) {
@@ -132,13 +133,16 @@ grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
                                 const grpc::ByteBuffer& response) {
   std::vector<grpc::Slice> body;
   (void)response.Dump(&body);  // fails only for an empty buffer: no slices
-  std::string header;
+  std::string item;  // WatchManyItem up to the response's bytes
   if (watch_id != 0) {  // proto3 leaves zero out
-    header.push_back(kManyWatchId);
-    AppendVarint(header, watch_id);
+    item.push_back(kItemWatchId);
+    AppendVarint(item, watch_id);
   }
-  header.push_back(kManyResponse);
-  AppendVarint(header, response.Length());
+  item.push_back(kItemResponse);
+  AppendVarint(item, response.Length());
+  std::string header{kManyItem};
+  AppendVarint(header, item.size() + response.Length());
+  header += item;
   std::vector<grpc::Slice> slices;
   slices.reserve(body.size() + 1);
   slices.emplace_back(header.data(), header.size());

@@ -80,8 +80,10 @@ class EventsMessage {
 // response that ends a watch), serialized.
 grpc::ByteBuffer SerializeResponse(const google::protobuf::MessageLite& response);
 
-// WatchManyResponse{watch_id, response} on the wire, where `response` is a
-// serialized v1::WatchResponse; shares its slices instead of copying them.
+// WatchManyResponse{items: [{watch_id, response}]} on the wire, where
+// `response` is a serialized v1::WatchResponse; shares its slices instead of
+// copying them. Serialized WatchManyResponses concatenated are one
+// WatchManyResponse with all their items (repeated fields append).
 grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
                                 const grpc::ByteBuffer& response);
 

@@ -20,6 +20,9 @@ namespace {
 
 class WatchManyStream;
 
+// A message packs what is queued up to about this size.
+constexpr size_t kMaxPackedBytes = 256 << 10;
+
 // One watch of a WatchMany stream: its messages go out tagged with its id.
 class MuxedWatch final : public WatchSession {
  public:
@@ -36,8 +39,10 @@ class MuxedWatch final : public WatchSession {
   const uint64_t id_;
 };
 
-// References: gRPC's (dropped in OnDone), one per open watch, one per pump
-// the hub has pending.
+// Writes one message at a time; each packs every message queued meanwhile
+// (up to kMaxPackedBytes), so a change that matches many watches of the
+// stream goes out in one write. References: gRPC's (dropped in OnDone), one
+// per open watch, one per pump the hub has pending.
 class WatchManyStream final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public Pumped {
@@ -85,11 +90,7 @@ class WatchManyStream final
       atlas::MutexLock lock(&mu_);
       watches_.erase(watch->id());
       if (!broken_ && !finished_) {
-        v1::WatchManyResponse last;
-        last.set_watch_id(watch->id());
-        last.mutable_ended()->set_code(status.error_code());
-        last.mutable_ended()->set_message(status.error_message());
-        outbox_.push_back({nullptr, SerializeResponse(last)});
+        outbox_.push_back({nullptr, EndedMessage(watch->id(), status)});
         start = NextWriteLocked();
       }
     }
@@ -133,13 +134,12 @@ class WatchManyStream final
   }
 
   void OnWriteDone(bool ok) override {
-    Outgoing done;
+    std::vector<Outgoing> done;
     std::deque<Outgoing> failed;
     grpc::ByteBuffer* start = nullptr;
     {
       atlas::MutexLock lock(&mu_);
-      done = std::move(outbox_.front());
-      outbox_.pop_front();
+      done.swap(in_flight_);
       writing_ = false;
       if (!ok) broken_ = true;
       if (broken_) {
@@ -149,9 +149,10 @@ class WatchManyStream final
       }
     }
     if (start != nullptr) StartWrite(start);
-    if (done.watch != nullptr) {
-      done.watch->WriteDone(ok);
-      done.watch->Unref();
+    for (Outgoing& message : done) {
+      if (message.watch == nullptr) continue;
+      message.watch->WriteDone(ok);
+      message.watch->Unref();
     }
     for (Outgoing& message : failed) {
       if (message.watch == nullptr) continue;
@@ -225,13 +226,14 @@ class WatchManyStream final
             "create.watch_id: watch ", id, " is already open on this stream"));
       }
       if (watches_.size() >= kMaxWatchesPerStream) {
-        v1::WatchManyResponse refused;
-        refused.set_watch_id(id);
-        refused.mutable_ended()->set_code(grpc::StatusCode::RESOURCE_EXHAUSTED);
-        refused.mutable_ended()->set_message(absl::StrCat(
-            "create: ", kMaxWatchesPerStream,
-            " watches are already open on this stream; open another stream"));
-        outbox_.push_back({nullptr, SerializeResponse(refused)});
+        outbox_.push_back(
+            {nullptr,
+             EndedMessage(id, grpc::Status(
+                                  grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                  absl::StrCat("create: ", kMaxWatchesPerStream,
+                                               " watches are already open on "
+                                               "this stream; open another "
+                                               "stream")))});
         start = NextWriteLocked();
       } else {
         watch = new MuxedWatch(hub_, *this, id, create.request());
@@ -274,11 +276,34 @@ class WatchManyStream final
     }
   }
 
-  // The next message to write, if none is being written.
+  static grpc::ByteBuffer EndedMessage(uint64_t id, const grpc::Status& status) {
+    v1::WatchManyResponse last;
+    v1::WatchManyItem* item = last.add_items();
+    item->set_watch_id(id);
+    item->mutable_ended()->set_code(status.error_code());
+    item->mutable_ended()->set_message(status.error_message());
+    return SerializeResponse(last);
+  }
+
+  // If nothing is being written: the queued messages, packed into one
+  // (serialized WatchManyResponses concatenated are one with all their
+  // items), to write next.
   grpc::ByteBuffer* NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || outbox_.empty()) return nullptr;
     writing_ = true;
-    return &outbox_.front().bytes;  // stays put while the deque grows
+    std::vector<grpc::Slice> slices, one;
+    size_t bytes = 0;
+    while (!outbox_.empty() &&
+           (in_flight_.empty() || bytes < kMaxPackedBytes)) {
+      Outgoing& next = outbox_.front();
+      bytes += next.bytes.Length();
+      (void)next.bytes.Dump(&one);
+      slices.insert(slices.end(), one.begin(), one.end());
+      in_flight_.push_back(std::move(next));
+      outbox_.pop_front();
+    }
+    in_flight_bytes_ = grpc::ByteBuffer(slices.data(), slices.size());
+    return &in_flight_bytes_;
   }
 
   // Finishes the call once every watch has ended and everything queued is
@@ -315,7 +340,10 @@ class WatchManyStream final
 
   atlas::Mutex mu_;
   absl::flat_hash_map<uint64_t, MuxedWatch*> watches_ ABSL_GUARDED_BY(mu_);
-  std::deque<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);  // front: being written
+  std::deque<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);  // not yet written
+  // The messages being written, packed into in_flight_bytes_.
+  std::vector<Outgoing> in_flight_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer in_flight_bytes_;  // owned by gRPC while writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool client_done_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;

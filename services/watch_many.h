@@ -5,10 +5,11 @@
 //
 // gRPC keeps about 16 KB of state per call whatever the call does, so a
 // client holding thousands of watches needs them to share streams; a watch
-// on a shared stream costs only its session. The stream writes one message
-// at a time, taking them in turn from an outbox where each session has at
-// most one message waiting (its next one is built only once the previous
-// one is written), so a slow reader holds at most one message per watch.
+// on a shared stream costs only its session. The stream writes one gRPC
+// message at a time, packing into it every watch's response queued in its
+// outbox meanwhile. Each session has at most one response waiting (its next
+// one is built only once the previous one is written), so a slow reader
+// holds at most one response per watch.
 
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>

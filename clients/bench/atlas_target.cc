@@ -138,22 +138,24 @@ class AtlasWatchMany final : public Tag, public WatchStream {
   enum class State { kStarting, kCreating, kReading, kFinishing };
 
   void Deliver() {
-    const uint64_t id = response_.watch_id();
-    if (response_.has_ended()) {
-      // A watch that ends is a failure here: end the stream, reporting why.
-      if (ended_.ok()) {
-        ended_ = grpc::Status(
-            static_cast<grpc::StatusCode>(response_.ended().code()),
-            absl::StrCat("watch ", id, ": ", response_.ended().message()));
+    for (const v1::WatchManyItem& item : response_.items()) {
+      const uint64_t id = item.watch_id();
+      if (item.has_ended()) {
+        // A watch that ends is a failure here: end the stream, saying why.
+        if (ended_.ok()) {
+          ended_ = grpc::Status(
+              static_cast<grpc::StatusCode>(item.ended().code()),
+              absl::StrCat("watch ", id, ": ", item.ended().message()));
+        }
+        context_.TryCancel();
+        return;
       }
-      context_.TryCancel();
-      return;
+      if (id < ready_.size() && !ready_[id]) {
+        ready_[id] = true;
+        callbacks_.on_ready();
+      }
+      DeliverEvents(item.response(), callbacks_);
     }
-    if (id < ready_.size() && !ready_[id]) {
-      ready_[id] = true;
-      callbacks_.on_ready();
-    }
-    DeliverEvents(response_.response(), callbacks_);
   }
 
   WatchCallbacks callbacks_;

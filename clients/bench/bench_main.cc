@@ -111,8 +111,8 @@ void AddFlags(CLI::App& app, BenchConfig& config,
                  "--watches_per_stream)")
       ->capture_default_str();
   app.add_option("--watches_per_stream", config.watches_per_stream,
-                 "idle: watches sharing one stream (Atlas WatchMany; etcd "
-                 "create requests on one Watch stream)")
+                 "idle, fanout: watches sharing one stream (Atlas "
+                 "WatchMany; etcd: create requests on one Watch stream)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--server_pid", config.server_pid,

@@ -137,10 +137,19 @@ WorkloadResult RunFanout(const BenchConfig& config, Target& target) {
     delivered.fetch_add(1, std::memory_order_relaxed);
   };
 
+  // Subscriber s filters on topic s % topics; --watches_per_stream of them
+  // share a stream.
   StreamGroup group;
-  for (int s = 0; s < config.subscribers; ++s) {
-    ++subscribers_of[s % topics];
-    group.Open(target, s, {{'f', s % topics, 0}}, on_event);
+  const int per_stream = std::max(1, config.watches_per_stream);
+  int streams = 0;
+  for (int first = 0; first < config.subscribers; first += per_stream) {
+    std::vector<WatchSpec> specs;
+    for (int s = first; s < std::min(first + per_stream, config.subscribers);
+         ++s) {
+      ++subscribers_of[s % topics];
+      specs.push_back({'f', s % topics, 0});
+    }
+    group.Open(target, streams++, specs, on_event);
   }
   if (!group.AwaitReady(120) || group.failed() > 0) {
     group.CancelAll();
@@ -216,6 +225,7 @@ WorkloadResult RunFanout(const BenchConfig& config, Target& target) {
                                          : 0;
   result.errors = write_errors.load() + stream_failures + missing;
   result.Add("subscribers", config.subscribers);
+  result.Add("watches_per_stream", per_stream);
   result.Add("topics", topics);
   result.Add("writes_per_s", acked.load() / config.duration_s);
   result.Add("write_p50_ms", write_latency.QuantileMs(0.50));

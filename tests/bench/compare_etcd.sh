@@ -21,8 +21,8 @@
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
 #                      write,write-100b,write-hot,read,apply,apply-100b,
-#                      fanout,fanout-100b,idle,idle-shared,catchup,
-#                      catchup-b100,h2load
+#                      fanout,fanout-100b,fanout-shared,idle,idle-shared,
+#                      catchup,catchup-b100,h2load
 #   --out DIR          keep results here (default: a temp dir, printed)
 #   --summary-only DIR re-print the summary of a previous --out DIR
 # Needs: etcd (Debian etcd-server), h2load (nghttp2-client), python3.
@@ -32,7 +32,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench2"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,idle,idle-shared,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -219,6 +219,12 @@ run_row() {
       bench fanout-100b "$target" "$port" "$round" -w fanout \
         --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 100 \
         --watch_channels 16 ;;
+    fanout-shared)
+      # The same 1,000 subscribers, 100 to a stream (Atlas WatchMany; etcd
+      # watchers on one Watch stream).
+      bench fanout-shared "$target" "$port" "$round" -w fanout \
+        --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 1024 \
+        --watches_per_stream 100 --watch_channels 10 ;;
     catchup)
       bench catchup "$target" "$port" "$round" -w catchup \
         --catchup_events "${CATCHUP_EVENTS:-30000}" --catchup_batch 1 \
@@ -252,6 +258,7 @@ run_row() {
 # other (the order alternates between rounds), so the two figures of a row
 # see the same machine load.
 ROWS=(idle idle-shared write write-100b write-hot read apply apply-100b fanout fanout-100b
+      fanout-shared
       catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"
 for ((round = 1; round <= ROUNDS; round++)); do

@@ -92,7 +92,8 @@ grpc::Status WatchManyCall(v1::Atlas::Stub& stub, const std::string& token) {
   create.mutable_create()->set_watch_id(1);
   stream->Write(create);
   v1::WatchManyResponse response;
-  if (stream->Read(&response) && !response.has_ended()) {
+  if (stream->Read(&response) && response.items_size() > 0 &&
+      !response.items(0).has_ended()) {
     context.TryCancel();
     stream->Finish();
     return grpc::Status::OK;

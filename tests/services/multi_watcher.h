@@ -106,10 +106,15 @@ class MultiWatcher {
     }
     return out;
   }
-  // Messages that came after their watch's `ended` (there must be none).
+  // Items that came after their watch's `ended` (there must be none).
   int late_messages() {
     atlas::MutexLock lock(&mu_);
     return late_messages_;
+  }
+  // The most items one message carried.
+  int max_items_per_message() {
+    atlas::MutexLock lock(&mu_);
+    return max_items_;
   }
 
  private:
@@ -125,15 +130,18 @@ class MultiWatcher {
       v1::WatchManyResponse message;
       if (!stream_->Read(&message)) break;
       atlas::MutexLock lock(&mu_);
-      const uint64_t id = message.watch_id();
-      if (ended_.count(id) > 0) ++late_messages_;
-      if (message.has_ended()) {
-        ended_[id] = grpc::Status(
-            static_cast<grpc::StatusCode>(message.ended().code()),
-            message.ended().message());
-      } else {
-        revision_[id] = std::max(revision_[id], message.response().revision());
-        responses_[id].push_back(message.response());
+      max_items_ = std::max(max_items_, message.items_size());
+      for (const v1::WatchManyItem& item : message.items()) {
+        const uint64_t id = item.watch_id();
+        if (ended_.count(id) > 0) ++late_messages_;
+        if (item.has_ended()) {
+          ended_[id] = grpc::Status(
+              static_cast<grpc::StatusCode>(item.ended().code()),
+              item.ended().message());
+        } else {
+          revision_[id] = std::max(revision_[id], item.response().revision());
+          responses_[id].push_back(item.response());
+        }
       }
     }
     grpc::Status status = stream_->Finish();
@@ -156,6 +164,7 @@ class MultiWatcher {
   std::map<uint64_t, uint64_t> revision_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, grpc::Status> ended_ ABSL_GUARDED_BY(mu_);
   int late_messages_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_items_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace atlas::testing

@@ -181,13 +181,22 @@ TEST(WatchEncodingTest, TagWithWatchIdEqualsSerializedManyResponse) {
     for (const grpc::ByteBuffer& inner :
          {events, SerializeResponse(progress)}) {
       v1::WatchManyResponse expected;
-      expected.set_watch_id(id);
-      ASSERT_TRUE(expected.mutable_response()->ParseFromString(Flatten(inner)));
+      v1::WatchManyItem* item = expected.add_items();
+      item->set_watch_id(id);
+      ASSERT_TRUE(item->mutable_response()->ParseFromString(Flatten(inner)));
       EXPECT_EQ(Flatten(TagWithWatchId(id, inner)),
                 expected.SerializeAsString())
           << "watch id " << id;
     }
   }
+  // Concatenated, they are one response with both items.
+  v1::WatchManyResponse packed;
+  ASSERT_TRUE(packed.ParseFromString(Flatten(TagWithWatchId(5, events)) +
+                                     Flatten(TagWithWatchId(6, events))));
+  ASSERT_EQ(packed.items_size(), 2);
+  EXPECT_EQ(packed.items(0).watch_id(), 5u);
+  EXPECT_EQ(packed.items(1).watch_id(), 6u);
+  EXPECT_EQ(packed.items(1).response().events_size(), 2);
 }
 
 TEST(WatchEncodingTest, ConcurrentFirstUseEncodesOnce) {
