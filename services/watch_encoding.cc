@@ -129,10 +129,8 @@ grpc::ByteBuffer SerializeResponse(const google::protobuf::MessageLite& response
   return grpc::ByteBuffer(&slice, 1);
 }
 
-grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
-                                const grpc::ByteBuffer& response) {
-  std::vector<grpc::Slice> body;
-  (void)response.Dump(&body);  // fails only for an empty buffer: no slices
+void AppendTagged(uint64_t watch_id, const grpc::ByteBuffer& response,
+                  std::vector<grpc::Slice>& out) {
   std::string item;  // WatchManyItem up to the response's bytes
   if (watch_id != 0) {  // proto3 leaves zero out
     item.push_back(kItemWatchId);
@@ -143,10 +141,16 @@ grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
   std::string header{kManyItem};
   AppendVarint(header, item.size() + response.Length());
   header += item;
+  out.emplace_back(header.data(), header.size());
+  std::vector<grpc::Slice> body;
+  (void)response.Dump(&body);  // fails only for an empty buffer: no slices
+  std::move(body.begin(), body.end(), std::back_inserter(out));
+}
+
+grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
+                                const grpc::ByteBuffer& response) {
   std::vector<grpc::Slice> slices;
-  slices.reserve(body.size() + 1);
-  slices.emplace_back(header.data(), header.size());
-  std::move(body.begin(), body.end(), std::back_inserter(slices));
+  AppendTagged(watch_id, response, slices);
   return grpc::ByteBuffer(slices.data(), slices.size());
 }
 

@@ -86,5 +86,8 @@ grpc::ByteBuffer SerializeResponse(const google::protobuf::MessageLite& response
 // WatchManyResponse with all their items (repeated fields append).
 grpc::ByteBuffer TagWithWatchId(uint64_t watch_id,
                                 const grpc::ByteBuffer& response);
+// The same, appended to `out` as slices (for packing several into one).
+void AppendTagged(uint64_t watch_id, const grpc::ByteBuffer& response,
+                  std::vector<grpc::Slice>& out);
 
 }  // namespace atlas::services

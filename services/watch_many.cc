@@ -65,13 +65,14 @@ class WatchManyStream final
 
   // From the watches.
   void Send(MuxedWatch* watch, const grpc::ByteBuffer& message) {
-    grpc::ByteBuffer tagged = TagWithWatchId(watch->id(), message);
+    Outgoing tagged{watch, {}, message.Length()};
+    AppendTagged(watch->id(), message, tagged.slices);
     watch->Ref();  // until its message is written (or fails)
     grpc::ByteBuffer* start = nullptr;
     {
       atlas::MutexLock lock(&mu_);
       if (!broken_) {
-        outbox_.push_back({watch, std::move(tagged)});
+        outbox_.push_back(std::move(tagged));
         start = NextWriteLocked();
         watch = nullptr;
       }
@@ -90,7 +91,7 @@ class WatchManyStream final
       atlas::MutexLock lock(&mu_);
       watches_.erase(watch->id());
       if (!broken_ && !finished_) {
-        outbox_.push_back({nullptr, EndedMessage(watch->id(), status)});
+        outbox_.push_back(EndedMessage(watch->id(), status));
         start = NextWriteLocked();
       }
     }
@@ -196,9 +197,11 @@ class WatchManyStream final
   }
 
  private:
+  // One serialized WatchManyResponse with one item, as slices.
   struct Outgoing {
     MuxedWatch* watch = nullptr;  // referenced; null for an `ended` message
-    grpc::ByteBuffer bytes;
+    std::vector<grpc::Slice> slices;
+    size_t size = 0;  // bytes, about (packing is bounded by them)
   };
 
   absl::Status Handle(const v1::WatchManyRequest& request) {
@@ -227,13 +230,12 @@ class WatchManyStream final
       }
       if (watches_.size() >= kMaxWatchesPerStream) {
         outbox_.push_back(
-            {nullptr,
-             EndedMessage(id, grpc::Status(
+            EndedMessage(id, grpc::Status(
                                   grpc::StatusCode::RESOURCE_EXHAUSTED,
                                   absl::StrCat("create: ", kMaxWatchesPerStream,
                                                " watches are already open on "
                                                "this stream; open another "
-                                               "stream")))});
+                                               "stream"))));
         start = NextWriteLocked();
       } else {
         watch = new MuxedWatch(hub_, *this, id, create.request());
@@ -276,13 +278,16 @@ class WatchManyStream final
     }
   }
 
-  static grpc::ByteBuffer EndedMessage(uint64_t id, const grpc::Status& status) {
+  static Outgoing EndedMessage(uint64_t id, const grpc::Status& status) {
     v1::WatchManyResponse last;
     v1::WatchManyItem* item = last.add_items();
     item->set_watch_id(id);
     item->mutable_ended()->set_code(status.error_code());
     item->mutable_ended()->set_message(status.error_message());
-    return SerializeResponse(last);
+    Outgoing out;
+    out.size = last.ByteSizeLong();
+    (void)SerializeResponse(last).Dump(&out.slices);
+    return out;
   }
 
   // If nothing is being written: the queued messages, packed into one
@@ -291,14 +296,13 @@ class WatchManyStream final
   grpc::ByteBuffer* NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || outbox_.empty()) return nullptr;
     writing_ = true;
-    std::vector<grpc::Slice> slices, one;
+    std::vector<grpc::Slice> slices;
     size_t bytes = 0;
     while (!outbox_.empty() &&
            (in_flight_.empty() || bytes < kMaxPackedBytes)) {
       Outgoing& next = outbox_.front();
-      bytes += next.bytes.Length();
-      (void)next.bytes.Dump(&one);
-      slices.insert(slices.end(), one.begin(), one.end());
+      bytes += next.size;
+      slices.insert(slices.end(), next.slices.begin(), next.slices.end());
       in_flight_.push_back(std::move(next));
       outbox_.pop_front();
     }
