@@ -20,6 +20,9 @@
 // content bytes from Prepare plus the output-only fields, reused for the
 // entity row and spliced into the change set row.
 
+#include <semaphore.h>
+
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -77,25 +80,25 @@ struct Prepared {
 struct Store::PendingCommit {
   enum class State { kWaiting, kLead, kDone };
 
+  // One semaphore per caller: Tell() is one atomic store and one wake-up of
+  // exactly this thread. (A mutex and condition variable cost the woken
+  // thread a second sleep and wake-up, on the mutex its waker still held.)
+  PendingCommit() { sem_init(&woken, /*pshared=*/0, /*value=*/0); }
+  // glibc lets a semaphore be destroyed as soon as sem_wait() returns, even
+  // while the sem_post() that woke it is still returning.
+  ~PendingCommit() { sem_destroy(&woken); }
+
   // Waits until the leader finishes this commit or hands over leadership.
   State Wait() {
-    mu.Lock();
-    mu.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return state != State::kWaiting;
-    });
-    const State out = state;
-    mu.Unlock();
-    return out;
+    while (sem_wait(&woken) != 0) {
+      // EINTR: a signal arrived; wait on.
+    }
+    return state.load(std::memory_order_acquire);
   }
-  // Wakes this caller's thread alone (no other thread waits on `mu`).
+  // Wakes this caller's thread (once per commit).
   void Tell(State to) {
-    atlas::MutexLock lock(&mu);
-    state = to;
-  }
-  ~PendingCommit() {
-    // Tell() may still be inside mu.Unlock() when Wait() returns: let it
-    // leave before `mu` goes away (as atlas::Notification does).
-    atlas::MutexLock lock(&mu);
+    state.store(to, std::memory_order_release);
+    sem_post(&woken);
   }
 
   // On the caller's thread, before queueing.
@@ -118,8 +121,8 @@ struct Store::PendingCommit {
   // and deletes it.
   CommitCallback done;
 
-  atlas::Mutex mu;
-  State state ABSL_GUARDED_BY(mu) = State::kWaiting;
+  std::atomic<State> state{State::kWaiting};
+  sem_t woken;
 };
 
 void Store::PendingCommit::Prepare(rocksdb::DB& db,

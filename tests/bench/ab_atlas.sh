@@ -4,7 +4,7 @@
 # server and data directory for every run; prints medians of A and B and B/A.
 #
 # Usage: tests/bench/ab_atlas.sh --a SERVER_A --b SERVER_B [options]
-#   --bench BIN        atlas-bench (default: build-bench2/clients/atlas-bench)
+#   --bench BIN        atlas-bench (default: build-bench/clients/atlas-bench)
 #   --rounds N         rounds (default 3)
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   rows (default write,write-hot,apply,read,fanout-100b):
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="$ROOT/build-bench2/clients/atlas-bench"
+BENCH="$ROOT/build-bench/clients/atlas-bench"
 A=""
 B=""
 ROUNDS=3

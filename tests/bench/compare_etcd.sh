@@ -14,7 +14,7 @@
 #
 # Usage: tests/bench/compare_etcd.sh [options]
 #   --build DIR        build dir with clients/atlas-bench and
-#                      services/atlas-server (default: build-bench2)
+#                      services/atlas-server (default: build-bench)
 #   --server BIN       atlas-server binary to use instead of the build's
 #                      (e.g. an experimental build)
 #   --rounds N         rounds (default 3)
@@ -29,7 +29,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="$ROOT/build-bench2"
+BUILD="$ROOT/build-bench"
 ROUNDS=3
 DURATION=10
 WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"

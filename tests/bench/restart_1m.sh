@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="$ROOT/build-bench2"
+BUILD="$ROOT/build-bench"
 ENTITIES=1000000
 PAYLOAD=1024
 ROUNDS=3
