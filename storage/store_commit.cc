@@ -374,10 +374,11 @@ struct StagedChange {
 
 }  // namespace
 
-// Every synchronous caller waits on its own mutex, and leadership passes
-// directly from one leader to the next (the oldest queued caller): finishing a
-// group wakes each member once and then the next leader, instead of waking
-// every waiter to re-check a shared condition on queue_mu_ one after another.
+// Every synchronous caller waits on a semaphore of its own, and leadership
+// passes directly from one leader to the next (the oldest queued caller):
+// finishing a group wakes each member once and then the next leader, instead
+// of waking every waiter to re-check a shared condition on queue_mu_ one
+// after another.
 // Asynchronous commits have no thread of their own: whoever leads runs their
 // groups and calls their callbacks.
 // Invariant: queue_ is empty whenever leader_active_ is false.
