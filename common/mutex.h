@@ -35,6 +35,9 @@ class ABSL_LOCKABLE Mutex {
   template <typename Predicate>
   void Await(Predicate ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+    // Waiting releases the lock, which is an unlock like any other: the
+    // state may have changed since the lock was taken.
+    if (waiters_ > 0) changed_.notify_all();
     ++waiters_;
     changed_.wait(lock, ready);
     --waiters_;
@@ -50,6 +53,7 @@ class ABSL_LOCKABLE Mutex {
       return true;
     }
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+    if (waiters_ > 0) changed_.notify_all();  // as in Await
     ++waiters_;
     const bool result =
         changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);

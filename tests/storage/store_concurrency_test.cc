@@ -1,9 +1,14 @@
 #include <algorithm>
+#include <atomic>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "storage/store.h"
 #include "tests/storage/store_fixture.h"
 
@@ -147,6 +152,82 @@ TEST_F(StoreTest, AsyncCommitsMixWithSyncCommitsAndChainFromCallbacks) {
   std::vector<uint64_t> observed = observer.revisions();
   ASSERT_EQ(observed.size(), acked.size() + 1);
   for (size_t i = 0; i < observed.size(); ++i) EXPECT_EQ(observed[i], i + 1);
+}
+
+// Records the size of every write group, and holds the leader of the first
+// one until released, so that later callers queue behind it.
+class HoldingStatsObserver : public CommitStatsObserver {
+ public:
+  void OnGroupWritten(size_t requests, uint64_t revisions,
+                      absl::Duration) override {
+    atlas::MutexLock lock(&mu_);
+    groups_.push_back({requests, revisions});
+    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return released_; });
+  }
+  bool WaitForFirstGroup() {
+    atlas::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(
+        [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !groups_.empty(); },
+        absl::Seconds(60));
+  }
+  void Release() {
+    atlas::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  // (requests, revisions) of each group, in order.
+  std::vector<std::pair<size_t, uint64_t>> groups() {
+    atlas::MutexLock lock(&mu_);
+    return groups_;
+  }
+
+ private:
+  atlas::Mutex mu_;
+  std::vector<std::pair<size_t, uint64_t>> groups_ ABSL_GUARDED_BY(mu_);
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Group commit: callers that arrive while a group is being written share the
+// next group, which is one WriteBatch and one WAL sync for all of them, and
+// each still gets its own revision, in order.
+TEST_F(StoreTest, CallersQueuedBehindAGroupShareOneWrite) {
+  HoldingStatsObserver stats;
+  store_->SetCommitStatsObserver(&stats);
+  std::thread first([&] { Put(testing::Agreement("first")); });
+  ASSERT_TRUE(stats.WaitForFirstGroup());
+
+  constexpr int kCallers = 8;
+  std::atomic<int> started{0};
+  std::vector<uint64_t> acked(kCallers, 0);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kCallers; ++t) {
+    callers.emplace_back([&, t] {
+      started.fetch_add(1);
+      acked[t] = Put(testing::Agreement(absl::StrCat("queued-", t))).revision;
+    });
+  }
+  while (started.load() < kCallers) std::this_thread::yield();
+  // Time for them to reach the queue (the first leader is still held).
+  absl::SleepFor(absl::Milliseconds(300));
+  stats.Release();
+  first.join();
+  for (auto& caller : callers) caller.join();
+  store_->SetCommitStatsObserver(nullptr);
+
+  std::sort(acked.begin(), acked.end());
+  for (int t = 0; t < kCallers; ++t) EXPECT_EQ(acked[t], 2u + t);
+  const auto groups = stats.groups();
+  size_t requests = 0;
+  uint64_t revisions = 0;
+  for (const auto& [group_requests, group_revisions] : groups) {
+    requests += group_requests;
+    revisions += group_revisions;
+  }
+  EXPECT_EQ(requests, 1u + kCallers);
+  EXPECT_EQ(revisions, 1u + kCallers);
+  ASSERT_GE(groups.size(), 2u);
+  EXPECT_EQ(groups[0].first, 1u);
+  // However the threads were scheduled, they did not each write alone.
+  EXPECT_LT(groups.size(), 1u + kCallers);
 }
 
 // A failed asynchronous commit calls back with the error and changes nothing.
