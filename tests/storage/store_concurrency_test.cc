@@ -226,7 +226,8 @@ TEST_F(StoreTest, CallersQueuedBehindAGroupShareOneWrite) {
   EXPECT_EQ(revisions, 1u + kCallers);
   ASSERT_GE(groups.size(), 2u);
   EXPECT_EQ(groups[0].first, 1u);
-  // However the threads were scheduled, they did not each write alone.
+  // Those queued while the first group was held went out together: fewer
+  // writes than commits.
   EXPECT_LT(groups.size(), 1u + kCallers);
 }
 
