@@ -51,7 +51,7 @@ class AtlasWatch final : public Tag, public WatchStream {
              const WatchSpec& spec, WatchCallbacks callbacks)
       : callbacks_(std::move(callbacks)) {
     reader_ = stub.PrepareAsyncWatch(&context_, WatchRequestFor(spec), queue);
-    reader_->StartCall(this);
+    StartUnder([this] { reader_->StartCall(this); });
   }
 
   void Cancel() override { context_.TryCancel(); }
@@ -108,7 +108,7 @@ class AtlasWatchMany final : public Tag, public WatchStream {
       *create->mutable_request() = WatchRequestFor(specs[i]);
     }
     stream_ = stub.PrepareAsyncWatchMany(&context_, queue);
-    stream_->StartCall(this);
+    StartUnder([this] { stream_->StartCall(this); });
   }
 
   void Cancel() override { context_.TryCancel(); }

@@ -14,7 +14,7 @@ CompletionQueues::CompletionQueues(int threads) {
     threads_.emplace_back([q = queue.get()] {
       void* tag = nullptr;
       bool ok = false;
-      while (q->Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
+      while (q->Next(&tag, &ok)) static_cast<Tag*>(tag)->Run(ok);
     });
   }
 }

@@ -38,7 +38,7 @@ class EtcdWatch final : public Tag, public WatchStream {
       create->set_start_revision(static_cast<int64_t>(spec.start_revision));
     }
     stream_ = stub.PrepareAsyncWatch(&context_, queue);
-    stream_->StartCall(this);
+    StartUnder([this] { stream_->StartCall(this); });
   }
 
   void Cancel() override { context_.TryCancel(); }
