@@ -34,6 +34,7 @@ class ABSL_LOCKABLE Mutex {
   // must be held; it is released while waiting.
   template <typename Predicate>
   void Await(Predicate ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (ready()) return;  // keeps the lock: the caller's Unlock notifies
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     // Waiting releases the lock, which is an unlock like any other: the
     // state may have changed since the lock was taken.
@@ -52,6 +53,7 @@ class ABSL_LOCKABLE Mutex {
       Await(ready);
       return true;
     }
+    if (ready()) return true;  // as in Await
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     if (waiters_ > 0) changed_.notify_all();  // as in Await
     ++waiters_;
