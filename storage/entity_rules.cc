@@ -1,6 +1,8 @@
 #include "storage/entity_rules.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <set>
 #include <utility>
 
@@ -137,8 +139,18 @@ bool IsUrl(absl::string_view s) {
 // U+10FFFF): what Protobuf demands of a string field when it parses one, so
 // an entity that passes can be read back from the store.
 bool IsValidUtf8(absl::string_view s) {
+  constexpr uint64_t kHighBits = 0x8080808080808080u;
   size_t i = 0;
   while (i < s.size()) {
+    // ASCII, eight bytes at a time (most text is ASCII).
+    uint64_t word;
+    if (s.size() - i >= sizeof(word)) {
+      std::memcpy(&word, s.data() + i, sizeof(word));
+      if ((word & kHighBits) == 0) {
+        i += sizeof(word);
+        continue;
+      }
+    }
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;

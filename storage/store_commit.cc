@@ -471,7 +471,16 @@ void Store::Lead(PendingCommit* self) {
 
 void Store::RunGroup(std::vector<PendingCommit*>& group) {
   RecentWrites& recent = handles_->recent_writes;
-  rocksdb::WriteBatch batch;
+  // The batch is allocated once rather than regrown row by row: per put
+  // about the entity row, the change log's copy of it, the version before
+  // it, and room for keys and framing.
+  size_t batch_bytes = 64;
+  for (const PendingCommit* p : group) {
+    for (const Prepared& prep : p->prepared) {
+      batch_bytes += 2 * prep.content.size() + prep.spec_bytes.size() + 256;
+    }
+  }
+  rocksdb::WriteBatch batch(batch_bytes);
   const uint64_t base = CurrentRevision();
   uint64_t next = base + 1;
   if (!recent.started) {

@@ -1,5 +1,8 @@
 #include "storage/entity_rules.h"
 
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -103,6 +106,46 @@ TEST(EntityRulesTest, RejectsOversizeEntity) {
   absl::Status status = ValidateEntity(e, 1000, "");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("more than the limit"));
+}
+
+// Text is checked as RFC 3629 UTF-8, with ASCII taken eight bytes at a time:
+// each case sits at the start, right after a run of ASCII (so inside or just
+// past an eight-byte word) and at the very end.
+TEST(EntityRulesTest, TextMustBeUtf8) {
+  const std::vector<std::string> valid = {
+      "Gen\xC3\xA8ve",             // è, two bytes
+      "\xE2\x82\xAC 1",           // €, three bytes
+      "\xF0\x9F\x8C\x90",         // U+1F310, four bytes
+      "\xF4\x8F\xBF\xBF",         // U+10FFFF, the last code point
+  };
+  const std::vector<std::string> invalid = {
+      "\xC3\x28",                  // a continuation byte missing
+      "\xC0\xAF",                  // overlong '/'
+      "\xE0\x80\xAF",              // overlong, three bytes
+      "\xED\xA0\x80",              // a UTF-16 surrogate
+      "\xF4\x90\x80\x80",         // past U+10FFFF
+      "\x80",                      // a lone continuation byte
+      "\xFF",                      // never in UTF-8
+      "\xE2\x82",                  // cut short
+  };
+  for (const std::string& prefix : {std::string(), std::string(7, 'a'),
+                                    std::string(8, 'a'), std::string(13, 'a')}) {
+    for (const std::string& text : valid) {
+      v1::Entity e = testing::Agreement("x", {}, prefix + text + prefix);
+      EXPECT_TRUE(Validate(e).ok()) << prefix.size() << " " << Validate(e);
+    }
+    for (const std::string& text : invalid) {
+      for (const std::string& suffix : {std::string(), std::string(9, 'z')}) {
+        v1::Entity e = testing::Agreement("x", {}, prefix + text + suffix);
+        absl::Status status = Validate(e);
+        EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+            << prefix.size() << " " << suffix.size();
+        EXPECT_THAT(std::string(status.message()),
+                    HasSubstr("entities[0].agreement.summary: is not valid "
+                              "UTF-8"));
+      }
+    }
+  }
 }
 
 TEST(EntityRulesTest, RejectsUnknownEnumValue) {
