@@ -25,6 +25,11 @@ rocksdb::ColumnFamilyOptions PointLookupOptions() {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A bloom filter over the memtable's keys too: every write reads the
+  // entity first, and for a new one that read would otherwise walk the
+  // memtable's skip list to find nothing.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   return options;
 }
 
