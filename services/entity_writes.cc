@@ -160,6 +160,7 @@ void ApplyEntities(storage::Store& store,
   }
   CommitRequest commit;
   commit.validate_only = request.validate_only();
+  commit.basic_results = request.view() == v1::APPLY_VIEW_BASIC;
   commit.mutations.reserve(request.entities_size());
   for (const v1::Entity& entity : request.entities()) {
     Mutation mutation = Mutation::Put(entity, Expect::kAny);

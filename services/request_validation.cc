@@ -70,6 +70,11 @@ absl::Status ValidateApplyEntities(const v1::ApplyEntitiesRequest& request) {
   if (request.entities().empty()) {
     return absl::InvalidArgumentError("entities: at least one is required");
   }
+  if (!v1::ApplyView_IsValid(request.view())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view: unknown ApplyView value ", request.view(),
+                     " (APPLY_VIEW_FULL or APPLY_VIEW_BASIC)"));
+  }
   absl::flat_hash_map<std::string, int> first_index;
   for (int i = 0; i < request.entities_size(); ++i) {
     const std::string& name = request.entities(i).name();

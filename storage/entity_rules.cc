@@ -537,6 +537,23 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
   return absl::OkStatus();
 }
 
+v1::Entity OutputOnlyView(const v1::Entity& entity) {
+  v1::Entity view;
+  view.set_name(entity.name());
+  view.set_create_revision(entity.create_revision());
+  view.set_update_revision(entity.update_revision());
+  view.set_version(entity.version());
+  view.set_etag(entity.etag());
+  if (entity.has_create_time()) {
+    *view.mutable_create_time() = entity.create_time();
+  }
+  if (entity.has_update_time()) {
+    *view.mutable_update_time() = entity.update_time();
+  }
+  view.set_deleted(entity.deleted());
+  return view;
+}
+
 void ClearOutputOnly(v1::Entity& entity) {
   entity.clear_create_revision();
   entity.clear_update_revision();

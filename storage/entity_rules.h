@@ -35,5 +35,8 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
 
 // Clears output-only fields (revisions, etag, version, times, deleted).
 void ClearOutputOnly(v1::Entity& entity);
+// The entity's name and output-only fields alone: what ClearOutputOnly
+// clears, so the two split an entity in two.
+v1::Entity OutputOnlyView(const v1::Entity& entity);
 
 }  // namespace atlas::storage

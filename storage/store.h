@@ -92,6 +92,9 @@ struct CommitRequest {
   std::vector<Mutation> mutations;
   // Evaluate validation and preconditions without writing.
   bool validate_only = false;
+  // Results carry each entity's name and output-only fields, not its
+  // content (OutputOnlyView): less to copy when the caller has the content.
+  bool basic_results = false;
 };
 
 enum class Outcome { kCreated, kUpdated, kDeleted, kUnchanged };

@@ -168,10 +168,15 @@ void Store::PendingCommit::Prepare(rocksdb::DB& db,
 }
 
 void Store::PendingCommit::Finish() {
-  if (!result.ok() || change_set == nullptr) return;
+  if (!result.ok()) return;
   for (size_t i = 0; i < change_of.size(); ++i) {
-    if (change_of[i] < 0) continue;
-    result->results[i].entity = change_set->changes(change_of[i]).entity();
+    v1::Entity& out = result->results[i].entity;
+    if (change_of[i] >= 0) {  // change_of is set only with a change set
+      const v1::Entity& written = change_set->changes(change_of[i]).entity();
+      out = request.basic_results ? OutputOnlyView(written) : written;
+    } else if (request.basic_results) {
+      out = OutputOnlyView(out);  // filled by the leader
+    }
   }
 }
 

@@ -241,6 +241,7 @@ void AtlasTarget::Apply(int lane, const std::vector<WriteOp>& ops,
                         OpDone done) {
   v1::ApplyEntitiesRequest request;
   for (const WriteOp& op : ops) FillEntity(op, *request.add_entities());
+  if (options_.apply_basic_view) request.set_view(v1::APPLY_VIEW_BASIC);
   UnaryCall<v1::ApplyEntitiesResponse>::Start(
       StubFor(lane), &v1::Atlas::Stub::PrepareAsyncApplyEntities, request,
       queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),

@@ -92,6 +92,9 @@ void AddFlags(CLI::App& app, BenchConfig& config,
   app.add_option("--batch", config.batch, "apply: entities per call")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_flag("--apply_basic_view", target.apply_basic_view,
+               "apply: ask for results without the entities' content "
+               "(APPLY_VIEW_BASIC)");
   app.add_option("--max_ops", config.max_ops,
                  "write/apply: stop after this many calls (0: none)")
       ->capture_default_str();

@@ -68,6 +68,9 @@ struct TargetOptions {
   int watch_channels = 32;  // for watch streams
   int64_t timeout_ms = 10'000;
   bool serializable_reads = true;  // etcd Range
+  // Atlas ApplyEntities: results without the entities' content
+  // (APPLY_VIEW_BASIC), as a bulk loader would ask.
+  bool apply_basic_view = false;
   // TLS and token for Atlas (etcd is driven in plaintext).
   ChannelSecurity security;
 };

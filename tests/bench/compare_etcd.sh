@@ -21,6 +21,7 @@
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
 #                      write,write-100b,write-hot,read,apply,apply-100b,
+#                      apply-basic,apply-basic-100b,
 #                      fanout,fanout-100b,fanout-shared,idle,idle-shared,
 #                      catchup,catchup-b100,h2load
 #   --out DIR          keep results here (default: a temp dir, printed)
@@ -32,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -212,6 +213,15 @@ run_row() {
       [[ "$target" == atlas ]] || return 0
       bench apply-100b "$target" "$port" "$round" -w apply -c 16 --batch 100 \
         --payload_bytes 100 ;;
+    apply-basic)
+      # The same, with results that leave out the content (APPLY_VIEW_BASIC).
+      [[ "$target" == atlas ]] || return 0
+      bench apply-basic "$target" "$port" "$round" -w apply -c 16 --batch 100 \
+        --payload_bytes 1024 --apply_basic_view ;;
+    apply-basic-100b)
+      [[ "$target" == atlas ]] || return 0
+      bench apply-basic-100b "$target" "$port" "$round" -w apply -c 16 \
+        --batch 100 --payload_bytes 100 --apply_basic_view ;;
     fanout)
       bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
         --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16 ;;
@@ -257,7 +267,8 @@ run_row() {
 # servers run side by side; the row runs on one and then right away on the
 # other (the order alternates between rounds), so the two figures of a row
 # see the same machine load.
-ROWS=(idle idle-shared write write-100b write-hot read apply apply-100b fanout fanout-100b
+ROWS=(idle idle-shared write write-100b write-hot read apply apply-100b
+      apply-basic apply-basic-100b fanout fanout-100b
       fanout-shared
       catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"

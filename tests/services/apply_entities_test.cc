@@ -1,5 +1,6 @@
 // ApplyEntities: one commit, one revision, all or nothing.
 
+#include "storage/entity_rules.h"
 #include "tests/services/service_test_base.h"
 
 namespace atlas::testing {
@@ -109,6 +110,52 @@ TEST_F(ApplyEntitiesTest, ValidateOnlyChecksButWritesNothing) {
   bad[2].add_topics("no-such-topic");
   EXPECT_TRUE(HasStatus(calls_.Apply(bad, /*validate_only=*/true).status,
                         StatusCode::INVALID_ARGUMENT, "entities[2].topics[0]"));
+}
+
+// The basic view: each result's name and output-only fields, the same as
+// the full view has, and none of the content.
+TEST_F(ApplyEntitiesTest, BasicViewLeavesOutTheContent) {
+  ASSERT_TRUE(calls_.Apply(Dataset()).ok());
+  std::vector<v1::Entity> next = Dataset();
+  next[1].mutable_agreement()->set_summary("changed");
+  for (const bool validate_only : {true, false}) {
+    auto basic = calls_.Apply(next, validate_only, v1::APPLY_VIEW_BASIC);
+    ASSERT_TRUE(basic.ok()) << basic.status.error_message();
+    ASSERT_EQ(basic.response.results_size(), 3);
+    EXPECT_EQ(basic.response.results(0).outcome(), v1::APPLY_OUTCOME_UNCHANGED);
+    EXPECT_EQ(basic.response.results(1).outcome(), v1::APPLY_OUTCOME_UPDATED);
+    for (int i = 0; i < 3; ++i) {
+      const v1::Entity& entity = basic.response.results(i).entity();
+      EXPECT_EQ(entity.name(), next[i].name());
+      EXPECT_EQ(entity.payload_case(), v1::Entity::PAYLOAD_NOT_SET) << i;
+      EXPECT_EQ(entity.topics_size(), 0) << i;
+      EXPECT_EQ(entity.links_size(), 0) << i;
+      EXPECT_FALSE(entity.etag().empty()) << i;
+      EXPECT_TRUE(entity.has_update_time()) << i;
+    }
+    EXPECT_EQ(basic.response.results(1).entity().version(), 2);
+  }
+  // What it leaves out is the content: with it, the view is the whole entity.
+  auto read = calls_.Get("agreements/tbt");
+  ASSERT_TRUE(read.ok());
+  const v1::Entity& stored = read.response.entity();
+  auto full = calls_.Apply({stored}, false, v1::APPLY_VIEW_FULL);
+  auto basic = calls_.Apply({stored}, false, v1::APPLY_VIEW_BASIC);
+  ASSERT_TRUE(full.ok() && basic.ok());
+  v1::Entity merged = basic.response.results(0).entity();
+  v1::Entity content = stored;
+  storage::ClearOutputOnly(content);
+  merged.MergeFrom(content);
+  EXPECT_EQ(merged.SerializeAsString(),
+            full.response.results(0).entity().SerializeAsString());
+  EXPECT_EQ(merged.SerializeAsString(), stored.SerializeAsString());
+}
+
+TEST_F(ApplyEntitiesTest, UnknownViewIsRefused) {
+  auto refused = calls_.Apply(Dataset(), false, static_cast<v1::ApplyView>(7));
+  EXPECT_TRUE(HasStatus(refused.status, StatusCode::INVALID_ARGUMENT,
+                        "view: unknown ApplyView value 7"));
+  EXPECT_EQ(Revision(), 0u);
 }
 
 TEST_F(ApplyEntitiesTest, RequestShapeErrors) {

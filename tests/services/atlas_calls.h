@@ -78,10 +78,12 @@ class AtlasCalls {
     return Call(&v1::Atlas::Stub::DeleteEntity, request);
   }
   Reply<v1::ApplyEntitiesResponse> Apply(
-      const std::vector<v1::Entity>& entities, bool validate_only = false) {
+      const std::vector<v1::Entity>& entities, bool validate_only = false,
+      v1::ApplyView view = v1::APPLY_VIEW_UNSPECIFIED) {
     v1::ApplyEntitiesRequest request;
     for (const v1::Entity& entity : entities) *request.add_entities() = entity;
     request.set_validate_only(validate_only);
+    request.set_view(view);
     return Call(&v1::Atlas::Stub::ApplyEntities, request);
   }
   Reply<v1::ListEntityHistoryResponse> History(
