@@ -10,6 +10,7 @@
 //                    100 names over and over)
 //          apply     services::ApplyEntities with 100 new agreements (the
 //                    service's write path without gRPC)
+//          apply-basic  the same, asking for APPLY_VIEW_BASIC results
 //
 // Under valgrind only the measured commits are counted:
 //   valgrind --tool=callgrind --instr-atstart=no build/tests/bench/commit_profile commit 2000
@@ -77,16 +78,17 @@ uintmax_t WalBytes(const std::string& dir) {
 
 int Main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s commit|batch100|update|apply [COMMITS] [WARMUP]\n",
+    std::fprintf(stderr, "usage: %s commit|batch100|update|apply|apply-basic [COMMITS] "
+                 "[WARMUP]\n",
                  argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
   const int64_t commits = argc > 2 ? std::atoll(argv[2]) : 2000;
   const int64_t warmup = argc > 3 ? std::atoll(argv[3]) : 200;
-  const int per_commit = mode == "batch100" || mode == "apply" ? 100 : 1;
-  if (mode != "commit" && mode != "batch100" && mode != "update" &&
-      mode != "apply") {
+  const bool apply = mode == "apply" || mode == "apply-basic";
+  const int per_commit = mode == "batch100" || apply ? 100 : 1;
+  if (mode != "commit" && mode != "batch100" && mode != "update" && !apply) {
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
     return 2;
   }
@@ -105,8 +107,9 @@ int Main(int argc, char** argv) {
   int64_t next = 0;
 
   auto one = [&]() -> bool {
-    if (mode == "apply") {
+    if (apply) {
       v1::ApplyEntitiesRequest request;
+      if (mode == "apply-basic") request.set_view(v1::APPLY_VIEW_BASIC);
       for (int m = 0; m < per_commit; ++m) {
         v1::Entity* e = request.add_entities();
         *e = entity;
