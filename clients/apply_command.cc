@@ -167,6 +167,11 @@ absl::Status RunApply(const ApplyOptions& options, CommandContext& context) {
     const size_t end = std::min(total, begin + batch_size);
     atlas::v1::ApplyEntitiesRequest request;
     request.set_validate_only(options.dry_run);
+    // The table prints names and outcomes only: no need to get back the
+    // content just sent.
+    if (context.format() == OutputFormat::kTable) {
+      request.set_view(atlas::v1::APPLY_VIEW_BASIC);
+    }
     std::vector<const DecodedEntity*> batch;
     for (size_t i = begin; i < end; ++i) {
       *request.add_entities() = (*documents)[i].entity;
