@@ -113,20 +113,20 @@ TEST(EntityRulesTest, RejectsOversizeEntity) {
 // past an eight-byte word) and at the very end.
 TEST(EntityRulesTest, TextMustBeUtf8) {
   const std::vector<std::string> valid = {
-      "Gen\xC3\xA8ve",             // è, two bytes
-      "\xE2\x82\xAC 1",           // €, three bytes
-      "\xF0\x9F\x8C\x90",         // U+1F310, four bytes
-      "\xF4\x8F\xBF\xBF",         // U+10FFFF, the last code point
+      "Gen\xC3\xA8ve",      // è, two bytes
+      "\xE2\x82\xAC 1",     // €, three bytes
+      "\xF0\x9F\x8C\x90",   // U+1F310, four bytes
+      "\xF4\x8F\xBF\xBF",   // U+10FFFF, the last code point
   };
   const std::vector<std::string> invalid = {
-      "\xC3\x28",                  // a continuation byte missing
-      "\xC0\xAF",                  // overlong '/'
-      "\xE0\x80\xAF",              // overlong, three bytes
-      "\xED\xA0\x80",              // a UTF-16 surrogate
-      "\xF4\x90\x80\x80",         // past U+10FFFF
-      "\x80",                      // a lone continuation byte
-      "\xFF",                      // never in UTF-8
-      "\xE2\x82",                  // cut short
+      "\xC3\x28",           // a continuation byte missing
+      "\xC0\xAF",           // overlong '/'
+      "\xE0\x80\xAF",       // overlong, three bytes
+      "\xED\xA0\x80",       // a UTF-16 surrogate
+      "\xF4\x90\x80\x80",   // past U+10FFFF
+      "\x80",               // a lone continuation byte
+      "\xFF",               // never in UTF-8
+      "\xE2\x82",           // cut short
   };
   for (const std::string& prefix : {std::string(), std::string(7, 'a'),
                                     std::string(8, 'a'), std::string(13, 'a')}) {
