@@ -34,15 +34,10 @@ class ABSL_LOCKABLE Mutex {
   // must be held; it is released while waiting.
   template <typename Predicate>
   void Await(Predicate ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
-    if (ready()) return;  // keeps the lock: the caller's Unlock notifies
-    std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
-    // Waiting releases the lock, which is an unlock like any other: the
-    // state may have changed since the lock was taken.
-    if (waiters_ > 0) changed_.notify_all();
-    ++waiters_;
-    changed_.wait(lock, ready);
-    --waiters_;
-    lock.release();
+    Wait(ready, [&](std::unique_lock<std::mutex>& lock) {
+      changed_.wait(lock, ready);
+      return true;
+    });
   }
   // As Await, giving up after `timeout`; returns ready().
   template <typename Predicate>
@@ -53,18 +48,29 @@ class ABSL_LOCKABLE Mutex {
       Await(ready);
       return true;
     }
-    if (ready()) return true;  // as in Await
+    return Wait(ready, [&](std::unique_lock<std::mutex>& lock) {
+      return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
+    });
+  }
+
+ private:
+  // With the lock held: true at once if `ready()`; otherwise `wait(lock)`,
+  // which releases the lock while it waits and returns ready().
+  template <typename Predicate, typename WaitOnLock>
+  bool Wait(Predicate ready, WaitOnLock wait)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (ready()) return true;  // keeps the lock: the caller's Unlock notifies
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
-    if (waiters_ > 0) changed_.notify_all();  // as in Await
+    // Waiting releases the lock, which is an unlock like any other: the
+    // state may have changed since the lock was taken.
+    if (waiters_ > 0) changed_.notify_all();
     ++waiters_;
-    const bool result =
-        changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
+    const bool result = wait(lock);
     --waiters_;
     lock.release();
     return result;
   }
 
- private:
   std::mutex mu_;
   std::condition_variable changed_;
   int waiters_ = 0;  // guarded by mu_
