@@ -24,6 +24,20 @@ using RefusedWatch = Refused<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
 using RefusedWatchMany =
     Refused<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>;
 
+// The call's request, moved out for a write method to consume. gRPC hands a
+// unary callback method its request as const, but the request belongs to
+// the call's MessageHolder (its allocator state, which hands it out
+// mutable) and gRPC does not read it again once the method has started; so
+// the entities in it move into the commit instead of being copied.
+template <typename Request, typename Response>
+Request TakeRequest(grpc::CallbackServerContext* context,
+                    const Request* request, const Response*) {
+  auto* holder = static_cast<grpc::MessageHolder<Request, Response>*>(
+      context->GetRpcAllocatorState());
+  if (holder == nullptr || holder->request() != request) return *request;
+  return std::move(*holder->request());
+}
+
 }  // namespace
 
 AtlasService::AtlasService(storage::Store& store, ChangeHub& hub,
@@ -63,7 +77,9 @@ grpc::ServerUnaryReactor* AtlasService::CreateEntity(
                       absl::Status size =
                           CheckEntitySize(request->entity(), "entity", limits_);
                       if (!size.ok()) return reply(size);
-                      services::CreateEntity(store_, *request, std::move(reply));
+                      services::CreateEntity(
+                          store_, TakeRequest(context, request, response),
+                          std::move(reply));
                     });
 }
 
@@ -75,7 +91,9 @@ grpc::ServerUnaryReactor* AtlasService::UpdateEntity(
                       absl::Status size =
                           CheckEntitySize(request->entity(), "entity", limits_);
                       if (!size.ok()) return reply(size);
-                      services::UpdateEntity(store_, *request, std::move(reply));
+                      services::UpdateEntity(
+                          store_, TakeRequest(context, request, response),
+                          std::move(reply));
                     });
 }
 
@@ -84,7 +102,9 @@ grpc::ServerUnaryReactor* AtlasService::DeleteEntity(
     const v1::DeleteEntityRequest* request, v1::WriteEntityResponse* response) {
   return ServeAsync(context, Access::kWrite, response,
                     [&](WriteReply<v1::WriteEntityResponse> reply) {
-                      services::DeleteEntity(store_, *request, std::move(reply));
+                      services::DeleteEntity(
+                          store_, TakeRequest(context, request, response),
+                          std::move(reply));
                     });
 }
 
@@ -96,7 +116,9 @@ grpc::ServerUnaryReactor* AtlasService::ApplyEntities(
                     [&](WriteReply<v1::ApplyEntitiesResponse> reply) {
                       absl::Status limits = CheckApplyLimits(*request, limits_);
                       if (!limits.ok()) return reply(limits);
-                      services::ApplyEntities(store_, *request, std::move(reply));
+                      services::ApplyEntities(
+                          store_, TakeRequest(context, request, response),
+                          std::move(reply));
                     });
 }
 
@@ -119,9 +141,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AtlasService::Watch(
   grpc::ByteBuffer copy(*request);  // the reader wants a mutable buffer
   grpc::ProtoBufferReader reader(&copy);
   if (!parsed.ParseFromZeroCopyStream(&reader)) {
-    return new RefusedWatch(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        "request: not a valid serialized atlas.v1.WatchRequest"));
+    return new RefusedWatch(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     "request: not a valid serialized atlas.v1.WatchRequest"));
   }
   return StartWatch(hub_, context, &parsed, *std::move(ticket));
 }

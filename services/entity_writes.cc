@@ -67,8 +67,8 @@ v1::ApplyOutcome ToApplyOutcome(storage::Outcome outcome) {
 // The mutation of one read-merge-write attempt of a masked update. It fails
 // with ABORTED (changed since read) or ALREADY_EXISTS (created since read) if
 // a concurrent writer got in between.
-absl::StatusOr<Mutation> MaskedMutation(storage::Store& store,
-                                        const v1::UpdateEntityRequest& request) {
+absl::StatusOr<Mutation> MaskedMutation(
+    storage::Store& store, const v1::UpdateEntityRequest& request) {
   const v1::Entity& input = request.entity();
   absl::StatusOr<storage::EntityRead> current = store.Get(input.name());
   Mutation mutation;
@@ -93,67 +93,78 @@ absl::StatusOr<Mutation> MaskedMutation(storage::Store& store,
 
 // A masked update, re-read and retried up to `attempts` times when a
 // concurrent writer won the race.
-void MaskedUpdate(storage::Store& store, const v1::UpdateEntityRequest& request,
+void MaskedUpdate(storage::Store& store, v1::UpdateEntityRequest request,
                   int attempts, WriteReply<v1::WriteEntityResponse> reply) {
   absl::StatusOr<Mutation> mutation = MaskedMutation(store, request);
   if (!mutation.ok()) return reply(mutation.status());
   CommitOne(store, *std::move(mutation),
-            [&store, &request, attempts, reply = std::move(reply)](
-                absl::StatusOr<v1::WriteEntityResponse> result) {
+            [&store, request = std::move(request), attempts,
+             reply = std::move(reply)](
+                absl::StatusOr<v1::WriteEntityResponse> result) mutable {
               const bool raced = absl::IsAborted(result.status()) ||
                                  absl::IsAlreadyExists(result.status());
               if (raced && attempts > 1) {
-                MaskedUpdate(store, request, attempts - 1, std::move(reply));
+                MaskedUpdate(store, std::move(request), attempts - 1,
+                             std::move(reply));
                 return;
               }
               reply(std::move(result));
             });
 }
 
+// A put of `entity`, moved out of its request, with the etag it expects.
+Mutation PutOf(v1::Entity& entity, Expect expect) {
+  std::string etag = std::move(*entity.mutable_etag());
+  Mutation mutation = Mutation::Put(std::move(entity), expect);
+  mutation.expected_etag = std::move(etag);
+  return mutation;
+}
+
 }  // namespace
 
-void CreateEntity(storage::Store& store, const v1::CreateEntityRequest& request,
+void CreateEntity(storage::Store& store, v1::CreateEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply) {
   if (absl::Status valid = ValidateCreateEntity(request); !valid.ok()) {
     return reply(valid);
   }
-  CommitOne(store, Mutation::Put(request.entity(), Expect::kMustNotExist),
+  CommitOne(store,
+            Mutation::Put(std::move(*request.mutable_entity()),
+                          Expect::kMustNotExist),
             std::move(reply));
 }
 
-void UpdateEntity(storage::Store& store, const v1::UpdateEntityRequest& request,
+void UpdateEntity(storage::Store& store, v1::UpdateEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply) {
   if (absl::Status valid = ValidateUpdateEntity(request); !valid.ok()) {
     return reply(valid);
   }
-  const v1::Entity& input = request.entity();
   if (IsFullReplacement(request.update_mask())) {
-    Mutation mutation = Mutation::Put(
-        input, request.allow_missing() ? Expect::kAny : Expect::kMustExist);
-    mutation.expected_etag = input.etag();
-    return CommitOne(store, std::move(mutation), std::move(reply));
+    const Expect expect =
+        request.allow_missing() ? Expect::kAny : Expect::kMustExist;
+    return CommitOne(store, PutOf(*request.mutable_entity(), expect),
+                     std::move(reply));
   }
   // With an etag the client asked for exactly the version it read: a
   // conflict is its to resolve. Without one, retry on a fresh read.
-  MaskedUpdate(store, request,
-               input.etag().empty() ? kMaskedUpdateAttempts : 1,
-               std::move(reply));
+  const int attempts =
+      request.entity().etag().empty() ? kMaskedUpdateAttempts : 1;
+  MaskedUpdate(store, std::move(request), attempts, std::move(reply));
 }
 
-void DeleteEntity(storage::Store& store, const v1::DeleteEntityRequest& request,
+void DeleteEntity(storage::Store& store, v1::DeleteEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply) {
   if (absl::Status valid = ValidateDeleteEntity(request); !valid.ok()) {
     return reply(valid);
   }
-  Mutation mutation = Mutation::Delete(
-      request.name(),
-      request.allow_missing() ? Expect::kAny : Expect::kMustExist);
-  mutation.expected_etag = request.etag();
+  const Expect expect =
+      request.allow_missing() ? Expect::kAny : Expect::kMustExist;
+  Mutation mutation =
+      Mutation::Delete(std::move(*request.mutable_name()), expect);
+  mutation.expected_etag = std::move(*request.mutable_etag());
   CommitOne(store, std::move(mutation), std::move(reply));
 }
 
-void ApplyEntities(storage::Store& store,
-                   const v1::ApplyEntitiesRequest& request,
+void ApplyEntities(storage::Store& store, v1::ApplyEntitiesRequest request,
                    WriteReply<v1::ApplyEntitiesResponse> reply) {
   if (absl::Status valid = ValidateApplyEntities(request); !valid.ok()) {
     return reply(valid);
@@ -162,22 +173,21 @@ void ApplyEntities(storage::Store& store,
   commit.validate_only = request.validate_only();
   commit.basic_results = request.view() == v1::APPLY_VIEW_BASIC;
   commit.mutations.reserve(request.entities_size());
-  for (const v1::Entity& entity : request.entities()) {
-    Mutation mutation = Mutation::Put(entity, Expect::kAny);
-    mutation.expected_etag = entity.etag();
-    commit.mutations.push_back(std::move(mutation));
+  for (v1::Entity& entity : *request.mutable_entities()) {
+    commit.mutations.push_back(PutOf(entity, Expect::kAny));
   }
   store.CommitAsync(
       std::move(commit),
-      [&request, reply = std::move(reply)](absl::StatusOr<CommitResult> result) {
+      [reply = std::move(reply)](absl::StatusOr<CommitResult> result) {
         if (!result.ok()) return reply(AsApplyError(result.status()));
         v1::ApplyEntitiesResponse response;
         response.set_revision(result->revision);
-        for (size_t i = 0; i < result->results.size(); ++i) {
+        for (storage::MutationResult& applied : result->results) {
           v1::ApplyResult* out = response.add_results();
-          out->set_name(request.entities(static_cast<int>(i)).name());
-          out->set_outcome(ToApplyOutcome(result->results[i].outcome));
-          *out->mutable_entity() = std::move(result->results[i].entity);
+          // Every result, whatever its view, names its entity.
+          out->set_name(applied.entity.name());
+          out->set_outcome(ToApplyOutcome(applied.outcome));
+          *out->mutable_entity() = std::move(applied.entity);
         }
         reply(std::move(response));
       });

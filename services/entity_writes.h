@@ -6,9 +6,11 @@
 //
 // They do not wait for the commit: each returns at once and calls `reply`
 // exactly once when the write is durable or has failed (bad input: before
-// returning), possibly on another thread. `request` must stay valid until
-// then. A server thread is never blocked on a WAL sync, so many writes stay
-// in flight and share each sync (group commit).
+// returning), possibly on another thread. A server thread is never blocked
+// on a WAL sync, so many writes stay in flight and share each sync (group
+// commit). Each takes its request by value: the entities in it move into
+// the commit instead of being copied (the server moves the call's request
+// in; see MutableRequest in atlas_service.cc).
 
 #include <functional>
 #include <utility>
@@ -27,31 +29,30 @@ using WriteReply = std::function<void(absl::StatusOr<Response>)>;
 // when a concurrent writer changed the entity between its read and its write.
 inline constexpr int kMaskedUpdateAttempts = 5;
 
-void CreateEntity(storage::Store& store, const v1::CreateEntityRequest& request,
+void CreateEntity(storage::Store& store, v1::CreateEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply);
 
 // Without an update_mask the request entity replaces the stored one. With a
 // mask the stored entity is read, the masked fields are copied into it, and
 // it is written only if nothing changed it in between (expected_revision), so
 // a concurrent write is never lost.
-void UpdateEntity(storage::Store& store, const v1::UpdateEntityRequest& request,
+void UpdateEntity(storage::Store& store, v1::UpdateEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply);
 
-void DeleteEntity(storage::Store& store, const v1::DeleteEntityRequest& request,
+void DeleteEntity(storage::Store& store, v1::DeleteEntityRequest request,
                   WriteReply<v1::WriteEntityResponse> reply);
 
-void ApplyEntities(storage::Store& store,
-                   const v1::ApplyEntitiesRequest& request,
+void ApplyEntities(storage::Store& store, v1::ApplyEntitiesRequest request,
                    WriteReply<v1::ApplyEntitiesResponse> reply);
 
 // Runs one of the writes above and waits for its reply (tools, benchmarks).
 template <typename Request, typename Response>
-absl::StatusOr<Response> WaitForWrite(
-    void (*write)(storage::Store&, const Request&, WriteReply<Response>),
-    storage::Store& store, const Request& request) {
+absl::StatusOr<Response> WaitForWrite(void (*write)(storage::Store&, Request,
+                                                    WriteReply<Response>),
+                                      storage::Store& store, Request request) {
   absl::StatusOr<Response> out = absl::UnknownError("no reply");
   atlas::Notification replied;
-  write(store, request, [&](absl::StatusOr<Response> result) {
+  write(store, std::move(request), [&](absl::StatusOr<Response> result) {
     out = std::move(result);
     replied.Notify();
   });

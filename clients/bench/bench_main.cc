@@ -62,8 +62,8 @@ void AddFlags(CLI::App& app, BenchConfig& config,
                "table goes to stderr)");
   app.add_option("--duration", config.duration_s, "Measured seconds")
       ->capture_default_str();
-  app.add_option("--warmup", config.warmup_s,
-                 "Seconds run before measuring")->capture_default_str();
+  app.add_option("--warmup", config.warmup_s, "Seconds run before measuring")
+      ->capture_default_str();
   app.add_option("--concurrency,-c", config.concurrency,
                  "Calls in flight (write, apply, read)")
       ->check(CLI::PositiveNumber)
@@ -119,7 +119,10 @@ void AddFlags(CLI::App& app, BenchConfig& config,
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--server_pid", config.server_pid,
-                 "idle: PID of the server whose VmRSS is reported")
+                 "PID of the server: idle reports its VmRSS; write, apply "
+                 "and read its cores and CPU microseconds per write, entity "
+                 "or read (server_cores, server_cpu_us), and the client's "
+                 "cores (client_cores)")
       ->capture_default_str();
   app.add_option("--hold", config.hold_s,
                  "idle: seconds to hold the streams before reading memory")
@@ -171,7 +174,8 @@ void AddSecurityFlags(CLI::App& app, atlas::bench::SecurityFlags& flags) {
 // may be low: raise it to the hard limit.
 void RaiseFileLimit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
@@ -214,7 +218,8 @@ int main(int argc, char** argv) {
     atlas::bench::CompletionQueues queues(client_threads);
     std::unique_ptr<atlas::bench::Target> target;
     if (kind == "etcd") {
-      target = std::make_unique<atlas::bench::EtcdTarget>(target_options, queues);
+      target =
+          std::make_unique<atlas::bench::EtcdTarget>(target_options, queues);
     } else {
       target =
           std::make_unique<atlas::bench::AtlasTarget>(target_options, queues);

@@ -1,14 +1,47 @@
 #include "clients/bench/closed_loop.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "clients/bench/payload.h"
+#include "clients/bench/process_memory.h"
 #include "common/mutex.h"
 
 namespace atlas::bench {
 namespace {
+
+// CPU time of the server and of this process between Start and Stop.
+struct CpuUse {
+  void Start(int pid) {
+    pid_ = pid;
+    start_ns_ = NowNanos();
+    server_ = ReadProcessCpuSeconds(pid);
+    client_ = ReadProcessCpuSeconds(getpid());
+  }
+  void Stop() {
+    if (pid_ == 0) return;
+    const double seconds = static_cast<double>(NowNanos() - start_ns_) / 1e9;
+    if (seconds <= 0) return;
+    absl::StatusOr<double> server = ReadProcessCpuSeconds(pid_);
+    absl::StatusOr<double> client = ReadProcessCpuSeconds(getpid());
+    if (server.ok() && server_.ok())
+      server_cores = (*server - *server_) / seconds;
+    if (client.ok() && client_.ok())
+      client_cores = (*client - *client_) / seconds;
+  }
+
+  double server_cores = -1;
+  double client_cores = -1;
+
+ private:
+  int pid_ = 0;
+  int64_t start_ns_ = 0;
+  absl::StatusOr<double> server_ = absl::UnknownError("not started");
+  absl::StatusOr<double> client_ = absl::UnknownError("not started");
+};
 
 class ClosedLoop {
  public:
@@ -18,10 +51,10 @@ class ClosedLoop {
   LoopStats Run() {
     const int64_t start = NowNanos();
     measure_from_ = start + static_cast<int64_t>(options_.warmup_s * 1e9);
-    stop_at_ = options_.max_ops > 0 && options_.duration_s <= 0
-                   ? std::numeric_limits<int64_t>::max()
-                   : measure_from_ +
-                         static_cast<int64_t>(options_.duration_s * 1e9);
+    stop_at_ =
+        options_.max_ops > 0 && options_.duration_s <= 0
+            ? std::numeric_limits<int64_t>::max()
+            : measure_from_ + static_cast<int64_t>(options_.duration_s * 1e9);
     {
       atlas::MutexLock lock(&mu_);
       active_ = std::max(1, options_.concurrency);
@@ -30,6 +63,18 @@ class ClosedLoop {
       IssueNext(slot);
     }
     atlas::MutexLock lock(&mu_);
+    CpuUse cpu;
+    if (options_.cpu_pid > 0) {
+      // Until the warm-up ends, then until the time is up (or all ops done).
+      mu_.AwaitWithTimeout([this] { return active_ == 0; },
+                           absl::Nanoseconds(measure_from_ - NowNanos()));
+      cpu.Start(options_.cpu_pid);
+      mu_.AwaitWithTimeout([this] { return active_ == 0; },
+                           stop_at_ == std::numeric_limits<int64_t>::max()
+                               ? absl::InfiniteDuration()
+                               : absl::Nanoseconds(stop_at_ - NowNanos()));
+      cpu.Stop();
+    }
     mu_.Await([this] { return active_ == 0; });
 
     LoopStats stats;
@@ -42,6 +87,8 @@ class ClosedLoop {
     stats.min_revision = min_revision_.load();
     stats.max_revision = max_revision_.load();
     stats.first_error = first_error_;
+    stats.server_cores = cpu.server_cores;
+    stats.client_cores = cpu.client_cores;
     return stats;
   }
 

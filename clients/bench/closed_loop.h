@@ -23,6 +23,9 @@ struct LoopOptions {
   // Stop after issuing this many operations (0: no limit). The measured
   // window then ends at the last completion.
   uint64_t max_ops = 0;
+  // If > 0, also measure how many cores this process (e.g. the server's)
+  // used over the measured window.
+  int cpu_pid = 0;
 };
 
 // Issues operation number `sequence` (0, 1, ... in issue order) on behalf of
@@ -38,6 +41,10 @@ struct LoopStats {
   uint64_t min_revision = std::numeric_limits<uint64_t>::max();
   uint64_t max_revision = 0;
   std::string first_error;
+  // Cores used over the measured window by options.cpu_pid and by this
+  // process (the client); negative when not measured.
+  double server_cores = -1;
+  double client_cores = -1;
 
   double ops_per_s() const { return seconds > 0 ? ops / seconds : 0; }
 };

@@ -1,6 +1,7 @@
 #pragma once
 
-// Resident memory of another process, from /proc/PID/status.
+// Resident memory and CPU time of a process (another, or this one), from
+// /proc/PID/status and /proc/PID/stat.
 
 #include <cstdint>
 
@@ -14,5 +15,8 @@ struct ProcessMemory {
 };
 
 absl::StatusOr<ProcessMemory> ReadProcessMemory(int pid);
+
+// User plus system CPU time the process has used so far, in seconds.
+absl::StatusOr<double> ReadProcessCpuSeconds(int pid);
 
 }  // namespace atlas::bench

@@ -18,8 +18,9 @@ uint64_t RandomBelow(uint64_t n) {
   return std::uniform_int_distribution<uint64_t>(0, n - 1)(random);
 }
 
+// `units_per_op`: entities per call (apply), for the CPU per unit.
 WorkloadResult FromLoop(const char* workload, const Target& target,
-                        const LoopStats& stats) {
+                        const LoopStats& stats, int units_per_op = 1) {
   WorkloadResult result;
   result.workload = workload;
   result.target = target.name();
@@ -30,7 +31,22 @@ WorkloadResult FromLoop(const char* workload, const Target& target,
   if (!stats.first_error.empty()) {
     result.note = absl::StrCat("first error: ", stats.first_error);
   }
+  // Where the CPU goes: cores used by each side, and the server's CPU time
+  // per unit (e.g. per entity of an apply).
+  if (stats.server_cores >= 0 && stats.ops > 0) {
+    result.Add("server_cores", stats.server_cores);
+    result.Add("server_cpu_us",
+               stats.server_cores * 1e6 / (stats.ops_per_s() * units_per_op));
+  }
+  if (stats.client_cores >= 0) result.Add("client_cores", stats.client_cores);
   return result;
+}
+
+LoopOptions MeasuredLoop(const BenchConfig& config) {
+  LoopOptions options{config.concurrency, config.warmup_s, config.duration_s,
+                      config.max_ops};
+  options.cpu_pid = config.server_pid;
+  return options;
 }
 
 }  // namespace
@@ -65,17 +81,15 @@ LoopStats Preload(const BenchConfig& config, Target& target, char space,
 }
 
 WorkloadResult RunWrite(const BenchConfig& config, Target& target) {
-  LoopOptions options{config.concurrency, config.warmup_s, config.duration_s,
-                      config.max_ops};
-  LoopStats stats =
-      RunClosedLoop(options, [&](int slot, uint64_t sequence, OpDone done) {
-        const uint64_t key =
-            config.keys == 0 ? sequence : RandomBelow(config.keys);
-        target.Write(slot,
-                     {'w', key, -1,
-                      MakePayload(NowNanos(), sequence, config.payload_bytes)},
-                     std::move(done));
-      });
+  const LoopOptions options = MeasuredLoop(config);
+  LoopStats stats = RunClosedLoop(options, [&](int slot, uint64_t sequence,
+                                               OpDone done) {
+    const uint64_t key = config.keys == 0 ? sequence : RandomBelow(config.keys);
+    target.Write(
+        slot,
+        {'w', key, -1, MakePayload(NowNanos(), sequence, config.payload_bytes)},
+        std::move(done));
+  });
   WorkloadResult result = FromLoop("write", target, stats);
   result.unit = "writes";
   result.Add("concurrency", config.concurrency);
@@ -94,8 +108,7 @@ WorkloadResult RunApply(const BenchConfig& config, Target& target) {
     return result;
   }
   const int batch = std::max(1, config.batch);
-  LoopOptions options{config.concurrency, config.warmup_s, config.duration_s,
-                      config.max_ops};
+  const LoopOptions options = MeasuredLoop(config);
   LoopStats stats =
       RunClosedLoop(options, [&](int slot, uint64_t sequence, OpDone done) {
         std::vector<WriteOp> ops;
@@ -103,12 +116,12 @@ WorkloadResult RunApply(const BenchConfig& config, Target& target) {
         const int64_t now = NowNanos();
         for (int i = 0; i < batch; ++i) {
           const uint64_t key = sequence * batch + i;
-          ops.push_back({'a', key, -1,
-                         MakePayload(now, key, config.payload_bytes)});
+          ops.push_back(
+              {'a', key, -1, MakePayload(now, key, config.payload_bytes)});
         }
         target.Apply(slot, ops, std::move(done));
       });
-  WorkloadResult result = FromLoop("apply", target, stats);
+  WorkloadResult result = FromLoop("apply", target, stats, batch);
   result.unit = "entities";
   result.ops_per_s = stats.ops_per_s() * batch;
   result.Add("calls_per_s", stats.ops_per_s());
@@ -127,8 +140,8 @@ WorkloadResult RunRead(const BenchConfig& config, Target& target) {
     result.ops_per_s = 0;
     return result;
   }
-  LoopOptions options{config.concurrency, config.warmup_s, config.duration_s,
-                      0};
+  LoopOptions options = MeasuredLoop(config);
+  options.max_ops = 0;
   LoopStats stats =
       RunClosedLoop(options, [&](int slot, uint64_t, OpDone done) {
         target.Read(slot, 'r', RandomBelow(keys), std::move(done));

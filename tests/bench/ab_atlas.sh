@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ab_atlas.sh: two atlas-server binaries (A and B, e.g. before and after a
 # change) under the same atlas-bench workloads, in alternating order, a fresh
-# server and data directory for every run; prints medians of A and B and B/A.
+# server and data directory for every run; prints medians of A and B and B/A,
+# and for write, apply and read the server's CPU time per write, entity or
+# read (steadier than the rates on a shared, noisy machine).
 #
 # Usage: tests/bench/ab_atlas.sh --a SERVER_A --b SERVER_B [options]
 #   --bench BIN        atlas-bench (default: build-bench/clients/atlas-bench)
@@ -74,12 +76,14 @@ run_variant() {  # VARIANT BINARY ROUND
     bench "$variant" idle "$port" "$round" -w idle --streams 10000 \
       --server_pid "$PID" --hold 5
   fi
-  has write && bench "$variant" write "$port" "$round" -w write -c 256
-  has write-hot && bench "$variant" write-hot "$port" "$round" -w write -c 256 --keys 1
-  has apply && bench "$variant" apply "$port" "$round" -w apply -c 16 --batch 100
+  has write && bench "$variant" write "$port" "$round" -w write -c 256 --server_pid "$PID"
+  has write-hot && bench "$variant" write-hot "$port" "$round" -w write -c 256 --keys 1 \
+    --server_pid "$PID"
+  has apply && bench "$variant" apply "$port" "$round" -w apply -c 16 --batch 100 \
+    --server_pid "$PID"
   has apply-100b && bench "$variant" apply-100b "$port" "$round" -w apply -c 16 \
-    --batch 100 --payload_bytes 100
-  has read && bench "$variant" read "$port" "$round" -w read -c 256
+    --batch 100 --payload_bytes 100 --server_pid "$PID"
+  has read && bench "$variant" read "$port" "$round" -w read -c 256 --server_pid "$PID"
   has fanout && bench "$variant" fanout "$port" "$round" -w fanout \
     --subscribers 1000 --topics 10 --rate 1000 --watch_channels 16
   has fanout-100b && bench "$variant" fanout-100b "$port" "$round" -w fanout \
@@ -126,6 +130,11 @@ for label in seen:
         extra = " | ".join(f"writes/s {med(label, v, 'writes_per_s') or 0:.0f}, missing {med(label, v, 'missing') or 0:.0f}" for v in "AB")
     if label == "idle":
         extra = " | ".join(f"rss {med(label, v, 'rss_after_mb') or 0:.1f} MiB" for v in "AB")
+    if med(label, "A", "server_cpu_us") is not None:
+        extra = " | ".join(f"server {med(label, v, 'server_cpu_us') or 0:.1f} us/op, {med(label, v, 'server_cores') or 0:.2f} cores, client {med(label, v, 'client_cores') or 0:.2f}" for v in "AB")
+        a_cpu, b_cpu = med(label, "A", "server_cpu_us"), med(label, "B", "server_cpu_us")
+        if a_cpu and b_cpu:
+            extra += f"; CPU/op B/A {b_cpu / a_cpu:.2f}"
     ap, bp = med(label, "A", "p99_ms"), med(label, "B", "p99_ms")
     print(f"{label:<12} {a or 0:>10.0f} {b or 0:>10.0f} {ratio:>6} {ap or 0:>10.1f} {bp or 0:>10.1f}  {extra}")
 EOF

@@ -78,7 +78,8 @@ uintmax_t WalBytes(const std::string& dir) {
 
 int Main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s commit|batch100|update|apply|apply-basic [COMMITS] "
+    std::fprintf(stderr,
+                 "usage: %s commit|batch100|update|apply|apply-basic [COMMITS] "
                  "[WARMUP]\n",
                  argv[0]);
     return 2;
@@ -115,8 +116,8 @@ int Main(int argc, char** argv) {
         *e = entity;
         e->set_name("agreements/" + Id(next++));
       }
-      auto response =
-          services::WaitForWrite(services::ApplyEntities, store, request);
+      auto response = services::WaitForWrite(services::ApplyEntities, store,
+                                             std::move(request));
       if (!response.ok()) {
         std::fprintf(stderr, "%s\n", response.status().ToString().c_str());
         return false;

@@ -195,33 +195,37 @@ run_row() {
         --hold 5 ;;
     write)
       bench write "$target" "$port" "$round" -w write -c 256 \
-        --payload_bytes 1024 ;;
+        --payload_bytes 1024 --server_pid "$pid" ;;
     write-100b)
       bench write-100b "$target" "$port" "$round" -w write -c 256 \
-        --payload_bytes 100 ;;
+        --payload_bytes 100 --server_pid "$pid" ;;
     write-hot)
       bench write-hot "$target" "$port" "$round" -w write -c 256 \
-        --payload_bytes 1024 --keys 1 ;;
+        --payload_bytes 1024 --keys 1 \
+        --server_pid "$pid" ;;
     read)
       bench read "$target" "$port" "$round" -w read -c 256 \
-        --payload_bytes 1024 --read_keys 10000 ;;
+        --payload_bytes 1024 --read_keys 10000 \
+        --server_pid "$pid" ;;
     apply)
       [[ "$target" == atlas ]] || return 0
       bench apply "$target" "$port" "$round" -w apply -c 16 --batch 100 \
-        --payload_bytes 1024 ;;
+        --payload_bytes 1024 --server_pid "$pid" ;;
     apply-100b)
       [[ "$target" == atlas ]] || return 0
       bench apply-100b "$target" "$port" "$round" -w apply -c 16 --batch 100 \
-        --payload_bytes 100 ;;
+        --payload_bytes 100 --server_pid "$pid" ;;
     apply-basic)
       # The same, with results that leave out the content (APPLY_VIEW_BASIC).
       [[ "$target" == atlas ]] || return 0
       bench apply-basic "$target" "$port" "$round" -w apply -c 16 --batch 100 \
-        --payload_bytes 1024 --apply_basic_view ;;
+        --payload_bytes 1024 --apply_basic_view \
+        --server_pid "$pid" ;;
     apply-basic-100b)
       [[ "$target" == atlas ]] || return 0
       bench apply-basic-100b "$target" "$port" "$round" -w apply -c 16 \
-        --batch 100 --payload_bytes 100 --apply_basic_view ;;
+        --batch 100 --payload_bytes 100 --apply_basic_view \
+        --server_pid "$pid" ;;
     fanout)
       bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
         --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16 ;;

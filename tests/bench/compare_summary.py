@@ -123,6 +123,26 @@ def summarise(out_dir):
               f"{of_ceiling:>7} {lat('atlas'):>17} {lat('etcd'):>17} "
               f"{err('atlas') + '/' + err('etcd'):>9}  {what}")
 
+    # Where the CPU goes (atlas-bench --server_pid): each server's CPU time
+    # per write, read or entity, and the cores each side used.
+    cpu_rows = [label for label, _ in ROWS
+                if med(label, "atlas", "server_cpu_us") is not None
+                or med(label, "etcd", "server_cpu_us") is not None]
+    if cpu_rows:
+        print(f"\n{'CPU (medians)':<17} {'atlas us/op':>11} {'etcd us/op':>11} "
+              f"{'ratio':>6} {'atlas cores':>11} {'etcd cores':>10} "
+              f"{'client a/e':>11}")
+        for label in cpu_rows:
+            a = med(label, "atlas", "server_cpu_us")
+            e = med(label, "etcd", "server_cpu_us")
+            ratio = f"{a / e:.2f}" if a and e else "-"
+            client = (f"{fmt(med(label, 'atlas', 'client_cores'), 2)}/"
+                      f"{fmt(med(label, 'etcd', 'client_cores'), 2)}")
+            print(f"{label:<17} {fmt(a, 1):>11} {fmt(e, 1):>11} {ratio:>6} "
+                  f"{fmt(med(label, 'atlas', 'server_cores'), 2):>11} "
+                  f"{fmt(med(label, 'etcd', 'server_cores'), 2):>10} "
+                  f"{client:>11}")
+
     for i in ("idle", "idle-shared"):
         if (i, "atlas") in rows or (i, "etcd") in rows:
             print(f"\n{i}, server memory (median MiB): "

@@ -44,7 +44,8 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
        "--warmup", "0.2", "-c", "4", "--channels", "2", "--watch_channels",
        "2", "--payload_bytes", "64", "--read_keys", "50", "--batch", "5",
        "--subscribers", "10", "--topics", "2", "--rate", "50", "--drain", "2",
-       "--streams", "20", "--hold", "0", "--catchup_events", "200"});
+       "--streams", "20", "--hold", "0", "--catchup_events", "200",
+       "--server_pid", std::to_string(server_pid())});
   for (const char* workload :
        {"write", "apply", "read", "fanout", "idle", "catchup"}) {
     SCOPED_TRACE(workload);
@@ -56,6 +57,21 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
     EXPECT_GT(r.value("ops_per_s", 0.0), 0) << r.dump();
     EXPECT_TRUE(r.contains("p50_ms") && r.contains("p99_ms")) << r.dump();
   }
+  // With --server_pid the unary workloads say where the CPU went: the
+  // server's cores and CPU time per operation, and the client's cores. Each
+  // figure is whole clock ticks, so one short run may show 0 for one of
+  // them, but not for the server over all three.
+  double server_cpu_us = 0;
+  for (const char* workload : {"write", "apply", "read"}) {
+    SCOPED_TRACE(workload);
+    const nlohmann::json& r = results.at(workload);
+    for (const char* key : {"server_cores", "server_cpu_us", "client_cores"}) {
+      ASSERT_TRUE(r.contains(key)) << key << " missing: " << r.dump();
+      EXPECT_GE(r.value(key, -1.0), 0) << key << ": " << r.dump();
+    }
+    server_cpu_us += r.value("server_cpu_us", 0.0);
+  }
+  EXPECT_GT(server_cpu_us, 0);
   // Every event written during fan-out reached each of its subscribers.
   const nlohmann::json& fanout = results.at("fanout");
   EXPECT_GT(fanout.value("expected", 0.0), 0) << fanout.dump();

@@ -52,6 +52,8 @@ class E2eTest : public ::testing::Test {
 
   std::string data_dir() const { return dir_.Sub("data"); }
   const std::string& server_address() const { return address_; }
+  // The running server's process id (0 if none).
+  int server_pid() const { return server_ ? server_->process().pid() : 0; }
   const atlas::testing::TempDir& dir() const { return dir_; }
 
   // A derived fixture may change these in its constructor; SetUp() sets
