@@ -359,8 +359,12 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
 }  // namespace
 
 std::string KindOf(const v1::Entity& entity) {
-  const FieldDescriptor* field = entity.GetReflection()->GetOneofFieldDescriptor(
-      entity, v1::Entity::descriptor()->FindOneofByName("payload"));
+  // Looked up once: a lookup by name hashes it into the pool's symbols, on
+  // every write and for every subscriber a change is matched against.
+  static const google::protobuf::OneofDescriptor* const payload =
+      v1::Entity::descriptor()->FindOneofByName("payload");
+  const FieldDescriptor* field =
+      entity.GetReflection()->GetOneofFieldDescriptor(entity, payload);
   return field == nullptr ? "" : field->name();
 }
 
