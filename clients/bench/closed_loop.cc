@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/bench/payload.h"
-#include "clients/bench/process_memory.h"
+#include "clients/bench/process_stats.h"
 #include "common/mutex.h"
 
 namespace atlas::bench {

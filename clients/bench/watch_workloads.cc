@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/bench/latency_histogram.h"
 #include "clients/bench/payload.h"
-#include "clients/bench/process_memory.h"
+#include "clients/bench/process_stats.h"
 #include "clients/bench/workloads.h"
 #include "common/mutex.h"
 

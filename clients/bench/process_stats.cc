@@ -1,4 +1,4 @@
-#include "clients/bench/process_memory.h"
+#include "clients/bench/process_stats.h"
 
 #include <unistd.h>
 
