@@ -75,12 +75,15 @@ absl::Status ValidateApplyEntities(const v1::ApplyEntitiesRequest& request) {
         absl::StrCat("view: unknown ApplyView value ", request.view(),
                      " (APPLY_VIEW_FULL or APPLY_VIEW_BASIC)"));
   }
-  absl::flat_hash_map<std::string, int> first_index;
+  absl::flat_hash_map<absl::string_view, int> first_index;
+  first_index.reserve(request.entities_size());
   for (int i = 0; i < request.entities_size(); ++i) {
     const std::string& name = request.entities(i).name();
-    absl::Status status = storage::ValidateResourceName(
-        name, absl::StrCat("entities[", i, "].name"));
-    if (!status.ok()) return status;
+    // The path is built only for a name that fails.
+    if (!storage::ValidateResourceName(name, "name").ok()) {
+      return storage::ValidateResourceName(
+          name, absl::StrCat("entities[", i, "].name"));
+    }
     auto [it, inserted] = first_index.emplace(name, i);
     if (!inserted) {
       return absl::InvalidArgumentError(

@@ -3,12 +3,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <set>
 #include <utility>
 
 #include <google/protobuf/descriptor.h>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -459,7 +459,8 @@ absl::Status ValidateResourceName(absl::string_view name,
 
 absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
                             absl::string_view prefix) {
-  const std::string base(prefix);
+  // Paths are built for errors only (`at`, and the per-element lambdas).
+  const absl::string_view base = prefix;
   auto at = [&](absl::string_view field) {
     return base.empty() ? std::string(field) : absl::StrCat(base, ".", field);
   };
@@ -474,7 +475,9 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
                    "tbt_notification, trade_concern, member, fact)");
   }
   const std::string collection = CollectionOfKind(kind);
-  if (!absl::StartsWith(entity.name(), absl::StrCat(collection, "/"))) {
+  const absl::string_view name = entity.name();
+  if (!absl::StartsWith(name, collection) || name.size() <= collection.size() ||
+      name[collection.size()] != '/') {
     return Invalid(name_field,
                    absl::StrFormat("\"%s\" holds a %s, so it must be %s/{id}",
                                    entity.name(), kind, collection));
@@ -486,32 +489,34 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
   if (!IsValidUtf8(entity.title())) {
     return Invalid(at("title"), "is not valid UTF-8");
   }
-  std::set<absl::string_view> topics;
+  absl::flat_hash_set<absl::string_view> topics;
   for (int i = 0; i < entity.topics_size(); ++i) {
-    const std::string field = at(absl::StrCat("topics[", i, "]"));
+    const auto field = [&] { return at(absl::StrCat("topics[", i, "]")); };
     if (!IsSlug(entity.topics(i))) {
-      return Invalid(field, absl::StrFormat("\"%s\" is not a topic slug",
-                                            entity.topics(i)));
+      return Invalid(field(), absl::StrFormat("\"%s\" is not a topic slug",
+                                              entity.topics(i)));
     }
     if (!topics.insert(entity.topics(i)).second) {
-      return Invalid(field, absl::StrFormat("\"%s\" is listed twice",
-                                            entity.topics(i)));
+      return Invalid(field(), absl::StrFormat("\"%s\" is listed twice",
+                                              entity.topics(i)));
     }
   }
-  std::set<std::pair<absl::string_view, absl::string_view>> links;
+  absl::flat_hash_set<std::pair<absl::string_view, absl::string_view>> links;
   for (int i = 0; i < entity.links_size(); ++i) {
     const v1::Link& link = entity.links(i);
-    const std::string field = at(absl::StrCat("links[", i, "]"));
+    const auto field = [&] { return at(absl::StrCat("links[", i, "]")); };
     if (!IsSnakeCase(link.rel())) {
-      return Invalid(absl::StrCat(field, ".rel"),
+      return Invalid(absl::StrCat(field(), ".rel"),
                      absl::StrFormat("\"%s\" is not lower snake_case",
                                      link.rel()));
     }
-    status = ValidateResourceName(link.target(), absl::StrCat(field, ".target"));
-    if (!status.ok()) return status;
+    if (!ValidateResourceName(link.target(), "target").ok()) {
+      return ValidateResourceName(link.target(),
+                                  absl::StrCat(field(), ".target"));
+    }
     if (!links.insert({link.rel(), link.target()}).second) {
-      return Invalid(field, absl::StrFormat("%s -> %s is listed twice",
-                                            link.rel(), link.target()));
+      return Invalid(field(), absl::StrFormat("%s -> %s is listed twice",
+                                              link.rel(), link.target()));
     }
   }
   for (int i = 0; i < entity.source_urls_size(); ++i) {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <set>
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace atlas::storage {
 namespace {
@@ -61,7 +65,43 @@ bool IsOutputOnly(const google::protobuf::FieldDescriptor* field) {
   }
 }
 
+// The name of each input field of Entity, by field number.
+const absl::flat_hash_map<int, std::string>& InputFieldNames() {
+  static const auto* names = [] {
+    auto* out = new absl::flat_hash_map<int, std::string>;
+    const auto* descriptor = v1::Entity::descriptor();
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const auto* field = descriptor->field(i);
+      if (!IsOutputOnly(field)) out->emplace(field->number(), field->name());
+    }
+    return out;
+  }();
+  return *names;
+}
+
 }  // namespace
+
+std::vector<std::string> CreatedPaths(absl::string_view serialized) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(serialized.data()),
+      static_cast<int>(serialized.size()));
+  const auto& names = InputFieldNames();
+  std::vector<std::string> out;
+  int previous = 0;
+  while (const uint32_t tag = in.ReadTag()) {
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    if (!WireFormatLite::SkipField(&in, tag)) break;  // not the store's own
+    if (number == previous) continue;  // the next element of a repeated one
+    previous = number;
+    if (auto it = names.find(number); it != names.end()) {
+      out.push_back(it->second);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 std::vector<std::string> ChangedPaths(const v1::Entity& before,
                                       const v1::Entity& after) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "atlas/v1/entity.pb.h"
 
 namespace atlas::storage {
@@ -15,5 +16,12 @@ namespace atlas::storage {
 // no duplicates; empty when the contents are equal.
 std::vector<std::string> ChangedPaths(const v1::Entity& before,
                                       const v1::Entity& after);
+
+// The same paths for a new entity, ChangedPaths(v1::Entity(), entity), read
+// from `serialized`, the entity's wire form: the top-level fields present in
+// it (which for proto3 are exactly the set ones), named, output-only and
+// unknown fields left out. No reflection: a write of a new entity is common
+// and listing its fields by reflection cost 8 % of it.
+std::vector<std::string> CreatedPaths(absl::string_view serialized);
 
 }  // namespace atlas::storage

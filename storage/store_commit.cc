@@ -59,6 +59,10 @@ Mutation Mutation::Delete(std::string name, Expect expect) {
 
 namespace {
 
+// The path of mutation `i` in errors. Built only for an error: a path per
+// mutation was a string allocation per write.
+std::string MutationField(size_t i) { return absl::StrCat("mutations[", i, "]"); }
+
 // What a caller works out about one of its mutations before queueing.
 struct Prepared {
   // ValidateEntity (kPut) or ValidateResourceName (kDelete).
@@ -134,14 +138,21 @@ void Store::PendingCommit::Prepare(rocksdb::DB& db,
   for (size_t i = 0; i < mutations.size(); ++i) {
     Mutation& m = mutations[i];
     Prepared& p = prepared[i];
-    const std::string field = absl::StrCat("mutations[", i, "]");
+    // Validation is deterministic: what fails is validated again with its
+    // path, so that valid input builds no path strings.
     if (m.op == Mutation::Op::kDelete) {
-      p.valid = ValidateResourceName(m.name, absl::StrCat(field, ".name"));
+      p.valid = ValidateResourceName(m.name, "name");
+      if (!p.valid.ok()) {
+        p.valid = ValidateResourceName(m.name, MutationField(i) + ".name");
+      }
       continue;
     }
     ClearOutputOnly(m.entity);
-    p.valid = ValidateEntity(m.entity, max_entity_bytes, field);
-    if (!p.valid.ok()) continue;
+    p.valid = ValidateEntity(m.entity, max_entity_bytes, "");
+    if (!p.valid.ok()) {
+      p.valid = ValidateEntity(m.entity, max_entity_bytes, MutationField(i));
+      continue;
+    }
     // Room for the output-only fields the leader appends.
     p.content.reserve(m.entity.ByteSizeLong() + 128);
     m.entity.AppendToString(&p.content);
@@ -154,7 +165,7 @@ void Store::PendingCommit::Prepare(rocksdb::DB& db,
       p.speculated = true;
       p.spec_found = false;
       p.spec_bytes.clear();
-      p.spec_paths = ChangedPaths(v1::Entity(), m.entity);
+      p.spec_paths = CreatedPaths(p.content);
     } else if (status.ok()) {
       auto current = std::make_unique<v1::Entity>();
       if (current->ParseFromString(p.spec_bytes)) {
@@ -289,35 +300,35 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
       absl::ToUnixNanos(time));
 }
 
-absl::Status CheckPreconditions(const Mutation& m, const std::string& field,
+absl::Status CheckPreconditions(const Mutation& m, size_t index,
                                 const v1::Entity* current) {
   const std::string& name = m.target_name();
   if (current == nullptr) {
     if (m.expect == Expect::kMustExist) {
       return absl::NotFoundError(
-          absl::StrCat(field, ": entity \"", name, "\" does not exist"));
+          absl::StrCat(MutationField(index), ": entity \"", name, "\" does not exist"));
     }
     if (!m.expected_etag.empty() || m.expected_revision != 0) {
       return absl::AbortedError(absl::StrCat(
-          field, ": precondition failed: entity \"", name,
+          MutationField(index), ": precondition failed: entity \"", name,
           "\" does not exist, so it cannot match the expected version"));
     }
     return absl::OkStatus();
   }
   if (m.expect == Expect::kMustNotExist) {
     return absl::AlreadyExistsError(
-        absl::StrCat(field, ": entity \"", name, "\" already exists"));
+        absl::StrCat(MutationField(index), ": entity \"", name, "\" already exists"));
   }
   if (!m.expected_etag.empty() && m.expected_etag != current->etag()) {
     return absl::AbortedError(absl::StrCat(
-        field, ": precondition failed: etag \"", m.expected_etag,
+        MutationField(index), ": precondition failed: etag \"", m.expected_etag,
         "\" does not match the stored etag \"", current->etag(), "\" of \"",
         name, "\" (it changed at revision ", current->update_revision(), ")"));
   }
   if (m.expected_revision != 0 &&
       m.expected_revision != current->update_revision()) {
     return absl::AbortedError(absl::StrCat(
-        field, ": precondition failed: \"", name, "\" was expected at revision ",
+        MutationField(index), ": precondition failed: \"", name, "\" was expected at revision ",
         m.expected_revision, " but changed at revision ",
         current->update_revision()));
   }
@@ -527,19 +538,19 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
       for (size_t i = 0; i < mutations.size(); ++i) {
         Mutation& m = mutations[i];
         Prepared& prep = p->prepared[i];
-        const std::string field = absl::StrCat("mutations[", i, "]");
         // Validated by the caller (kPut: output-only fields cleared first).
         ATLAS_RETURN_IF_ERROR(prep.valid);
         const std::string& name = m.target_name();
         if (!names.insert(name).second) {
           return absl::InvalidArgumentError(absl::StrCat(
-              field, ".name: \"", name, "\" appears twice in one commit"));
+              MutationField(i), ".name: \"", name,
+              "\" appears twice in one commit"));
         }
         ATLAS_ASSIGN_OR_RETURN(
             Current current,
             state.Lookup(name, local,
                          m.op == Mutation::Op::kPut ? &prep : nullptr));
-        ATLAS_RETURN_IF_ERROR(CheckPreconditions(m, field, current.entity));
+        ATLAS_RETURN_IF_ERROR(CheckPreconditions(m, i, current.entity));
 
         MutationResult out;
         v1::Change meta;  // the change without its entities
@@ -572,16 +583,14 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
             }
             if (!known) {
               return absl::InvalidArgumentError(absl::StrCat(
-                  field, ".topics[", t, "]: unknown topic \"", entity.topics(t),
+                  MutationField(i), ".topics[", t, "]: unknown topic \"", entity.topics(t),
                   "\" (no entity topics/", entity.topics(t), ")"));
             }
           }
           std::vector<std::string> paths =
-              current.spec_holds
-                  ? std::move(prep.spec_paths)
-                  : ChangedPaths(current.entity != nullptr ? *current.entity
-                                                           : v1::Entity(),
-                                 entity);
+              current.spec_holds          ? std::move(prep.spec_paths)
+              : current.entity == nullptr ? CreatedPaths(prep.content)
+                                          : ChangedPaths(*current.entity, entity);
           // The output-only fields, alone: serialized after the content,
           // a parser reads the concatenation as the whole entity.
           v1::Entity output;

@@ -3,7 +3,7 @@
 // and page faults / WAL bytes per commit. Not a throughput benchmark: see
 // store_bench for that.
 //
-//   commit_profile MODE [COMMITS] [WARMUP]
+//   commit_profile MODE [COMMITS] [WARMUP] [ENTITY_BYTES]
 //     MODE commit    one new ~1 KiB agreement per Store::Commit
 //          batch100  100 new ~1 KiB agreements per Store::Commit
 //          update    one changed ~1 KiB agreement per Store::Commit (the same
@@ -11,6 +11,7 @@
 //          apply     services::ApplyEntities with 100 new agreements (the
 //                    service's write path without gRPC)
 //          apply-basic  the same, asking for APPLY_VIEW_BASIC results
+//   ENTITY_BYTES (default 1024) sets the size the ~1 KiB agreements have.
 //
 // Under valgrind only the measured commits are counted:
 //   valgrind --tool=callgrind --instr-atstart=no build/tests/bench/commit_profile commit 2000
@@ -44,7 +45,6 @@
 namespace atlas {
 namespace {
 
-constexpr size_t kEntityBytes = 1024;
 
 std::string Id(int64_t i) {
   char buf[48];
@@ -52,12 +52,13 @@ std::string Id(int64_t i) {
   return buf;
 }
 
-// The same ~1 KiB agreement store_bench commits.
-v1::Entity Template() {
+// An agreement of about `entity_bytes` serialized (1024: the one
+// store_bench commits).
+v1::Entity Template(size_t entity_bytes) {
   v1::Entity e = testing::Agreement(Id(0));
   e.mutable_agreement()->set_summary("");
   const size_t base = e.ByteSizeLong();
-  const size_t summary = kEntityBytes > base + 2 ? kEntityBytes - base - 2 : 1;
+  const size_t summary = entity_bytes > base + 2 ? entity_bytes - base - 2 : 1;
   e.mutable_agreement()->set_summary(std::string(summary, 's'));
   return e;
 }
@@ -80,13 +81,18 @@ int Main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: %s commit|batch100|update|apply|apply-basic [COMMITS] "
-                 "[WARMUP]\n",
+                 "[WARMUP] [ENTITY_BYTES]\n",
                  argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
   const int64_t commits = argc > 2 ? std::atoll(argv[2]) : 2000;
   const int64_t warmup = argc > 3 ? std::atoll(argv[3]) : 200;
+  const int64_t entity_bytes = argc > 4 ? std::atoll(argv[4]) : 1024;
+  if (entity_bytes < 1) {
+    std::fprintf(stderr, "ENTITY_BYTES must be positive\n");
+    return 2;
+  }
   const bool apply = mode == "apply" || mode == "apply-basic";
   const int per_commit = mode == "batch100" || apply ? 100 : 1;
   if (mode != "commit" && mode != "batch100" && mode != "update" && !apply) {
@@ -104,7 +110,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   storage::Store& store = **opened;
-  v1::Entity entity = Template();
+  v1::Entity entity = Template(static_cast<size_t>(entity_bytes));
   int64_t next = 0;
 
   auto one = [&]() -> bool {

@@ -89,6 +89,12 @@ TEST(EntityRulesTest, FieldRulesNameTheField) {
   testing::AddLink(link, "Bad Rel", "bodies/x");
   EXPECT_THAT(std::string(Validate(link).message()),
               HasSubstr("entities[0].links[0].rel"));
+
+  v1::Entity target = testing::Agreement("x");
+  testing::AddLink(target, "parent", "bodies/x");
+  testing::AddLink(target, "parent", "Bodies/X");
+  EXPECT_THAT(std::string(Validate(target).message()),
+              HasSubstr("entities[0].links[1].target"));
 }
 
 TEST(EntityRulesTest, PartialDates) {

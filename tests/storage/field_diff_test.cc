@@ -65,5 +65,39 @@ TEST(FieldDiffTest, CreationIgnoresOutputOnlyFieldsAndKeepsEmptyMessages) {
             ChangedPaths(v1::Entity(), testing::Topic("ai")));
 }
 
+TEST(FieldDiffTest, CreatedPathsReadTheWireFormLikeTheDifferencer) {
+  v1::Entity linked = testing::Agreement("tbt", {"ai", "cybersecurity"});
+  testing::AddLink(linked, "parent", "bodies/tbt-committee");
+  testing::AddLink(linked, "related", "agreements/gats");
+  linked.add_source_urls("https://www.wto.org/");
+  v1::Entity with_output = testing::Topic("ai");
+  with_output.set_etag("3");
+  with_output.set_version(2);
+  with_output.set_deleted(true);
+  with_output.mutable_update_time()->set_seconds(1);
+  v1::Entity empty_payload = testing::Agreement("gatt", {});
+  empty_payload.mutable_agreement()->Clear();  // present but empty
+  v1::Entity sections;
+  sections.set_name("organizations/wto");
+  for (const char* topic : {"ai", "cybersecurity", "data-governance"}) {
+    sections.mutable_organization()->add_issue_sections()->set_topic(topic);
+  }
+  for (const v1::Entity& entity :
+       {linked, with_output, empty_payload, sections, v1::Entity()}) {
+    SCOPED_TRACE(entity.ShortDebugString());
+    EXPECT_EQ(CreatedPaths(entity.SerializeAsString()),
+              ChangedPaths(v1::Entity(), entity));
+  }
+  EXPECT_THAT(CreatedPaths(linked.SerializeAsString()),
+              ElementsAre("agreement", "links", "name", "source_urls",
+                          "title", "topics"));
+  EXPECT_THAT(CreatedPaths(with_output.SerializeAsString()),
+              ElementsAre("name", "title", "topic"));
+  // A field this build does not know (a newer client's) has no path.
+  std::string unknown = testing::Topic("ai").SerializeAsString();
+  unknown += std::string("\xa8\x1f\x01", 3);  // field 501, varint 1
+  EXPECT_THAT(CreatedPaths(unknown), ElementsAre("name", "title", "topic"));
+}
+
 }  // namespace
 }  // namespace atlas::storage
