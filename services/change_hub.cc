@@ -51,15 +51,24 @@ void ChangeHub::OnCommit(const v1::ChangeSet& change_set) {
 }
 
 void ChangeHub::OnCommitShared(std::shared_ptr<const v1::ChangeSet> shared) {
+  std::vector<std::shared_ptr<const v1::ChangeSet>> sets;
+  sets.push_back(std::move(shared));
+  OnCommitGroup(std::move(sets));
+}
+
+void ChangeHub::OnCommitGroup(
+    std::vector<std::shared_ptr<const v1::ChangeSet>> sets) {
   atlas::MutexLock lock(&inbox_mu_);
-  inbox_received_through_ = shared->revision();
-  if (inbox_.size() >= std::max<size_t>(options_.dispatch_backlog, 1)) {
-    // The newest set always stays, so the dispatcher hands out at least one
-    // set after the dropped ones: that gap sends subscriptions to disk.
-    inbox_.pop_front();
-    ++inbox_dropped_;
+  for (auto& shared : sets) {
+    inbox_received_through_ = shared->revision();
+    if (inbox_.size() >= std::max<size_t>(options_.dispatch_backlog, 1)) {
+      // The newest set always stays, so the dispatcher hands out at least
+      // one set after the dropped ones: that gap sends subscriptions to disk.
+      inbox_.pop_front();
+      ++inbox_dropped_;
+    }
+    inbox_.push_back(std::move(shared));
   }
-  inbox_.push_back(std::move(shared));
 }
 
 void ChangeHub::WaitForDispatch() {
@@ -71,21 +80,25 @@ void ChangeHub::WaitForDispatch() {
 }
 
 void ChangeHub::DispatchLoop() {
+  // Everything queued is taken at once: one lock and at most one wake-up
+  // per write group, not per set.
+  std::deque<std::shared_ptr<const v1::ChangeSet>> sets;
   for (;;) {
-    std::shared_ptr<const v1::ChangeSet> set;
     {
       atlas::MutexLock lock(&inbox_mu_);
       inbox_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return inbox_stopping_ || !inbox_.empty();
       });
       if (inbox_stopping_) return;
-      set = std::move(inbox_.front());
-      inbox_.pop_front();
+      sets.swap(inbox_);
+      inbox_dispatching_ = sets.size();
     }
-    const uint64_t revision = set->revision();
-    Dispatch(std::move(set));
+    const uint64_t revision = sets.back()->revision();
+    for (auto& set : sets) Dispatch(std::move(set));
+    sets.clear();
     atlas::MutexLock lock(&inbox_mu_);
     inbox_done_through_ = std::max(inbox_done_through_, revision);
+    inbox_dispatching_ = 0;
   }
 }
 
@@ -205,7 +218,7 @@ HubStats ChangeHub::Stats() const {
   stats.events_delivered = events_delivered_.load(std::memory_order_relaxed);
   {
     atlas::MutexLock lock(&inbox_mu_);
-    stats.dispatch_backlog = inbox_.size();
+    stats.dispatch_backlog = inbox_.size() + inbox_dispatching_;
     stats.dispatch_dropped = inbox_dropped_;
   }
   atlas::MutexLock lock(&mu_);

@@ -123,6 +123,9 @@ class ChangeHub : public storage::CommitObserver {
   // Shares the store's set with the subscriptions: no copy.
   void OnCommitShared(
       std::shared_ptr<const v1::ChangeSet> change_set) override;
+  // A write group's sets, queued for the dispatcher under one lock.
+  void OnCommitGroup(std::vector<std::shared_ptr<const v1::ChangeSet>>
+                         change_sets) override;
 
   // Returns once every change set committed before the call has been handed
   // to the subscriptions (for tests).
@@ -192,6 +195,8 @@ class ChangeHub : public storage::CommitObserver {
   std::deque<std::shared_ptr<const v1::ChangeSet>> inbox_
       ABSL_GUARDED_BY(inbox_mu_);
   uint64_t inbox_dropped_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  // Sets the dispatcher took from the inbox and has not handed out yet.
+  size_t inbox_dispatching_ ABSL_GUARDED_BY(inbox_mu_) = 0;
   // Highest revision the dispatcher has finished with (dispatched or
   // dropped).
   uint64_t inbox_done_through_ ABSL_GUARDED_BY(inbox_mu_) = 0;

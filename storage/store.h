@@ -162,6 +162,14 @@ class CommitObserver {
   virtual void OnCommitShared(std::shared_ptr<const v1::ChangeSet> change_set) {
     OnCommit(*change_set);
   }
+  // The sets of one write group, in revision order, in one call (so that an
+  // observer handing them to another thread takes its lock and wakes that
+  // thread once per group, not once per set). The store calls this one; by
+  // default it calls OnCommitShared for each.
+  virtual void OnCommitGroup(
+      std::vector<std::shared_ptr<const v1::ChangeSet>> change_sets) {
+    for (auto& set : change_sets) OnCommitShared(std::move(set));
+  }
 };
 
 class Store {

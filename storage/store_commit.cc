@@ -440,17 +440,25 @@ void Store::CommitAsync(CommitRequest request, CommitCallback done) {
 void Store::Lead(PendingCommit* self) {
   while (true) {
     queue_mu_.Lock();
-    const size_t take = std::min(queue_.size(), options_.max_group_size);
-    std::vector<PendingCommit*> group(queue_.begin(), queue_.begin() + take);
-    queue_.erase(queue_.begin(), queue_.begin() + take);
+    std::vector<PendingCommit*> group;
+    if (queue_.size() <= options_.max_group_size) {
+      group.swap(queue_);  // the usual case: all of it, without copying
+    } else {
+      const size_t take = options_.max_group_size;
+      group.assign(queue_.begin(), queue_.begin() + take);
+      queue_.erase(queue_.begin(), queue_.begin() + take);
+    }
     CommitObserver* observer = observer_;
     queue_mu_.Unlock();
 
     RunGroup(group);
     if (observer != nullptr) {
+      std::vector<std::shared_ptr<const v1::ChangeSet>> written;
+      written.reserve(group.size());
       for (PendingCommit* p : group) {
-        if (p->written) observer->OnCommitShared(p->change_set);
+        if (p->written) written.push_back(p->change_set);
       }
+      if (!written.empty()) observer->OnCommitGroup(std::move(written));
     }
 
     // Hand over: the next group starts only after this one is written and
