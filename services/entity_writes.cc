@@ -114,7 +114,9 @@ void MaskedUpdate(storage::Store& store, v1::UpdateEntityRequest request,
 
 // A put of `entity`, moved out of its request, with the etag it expects.
 Mutation PutOf(v1::Entity& entity, Expect expect) {
-  std::string etag = std::move(*entity.mutable_etag());
+  std::string etag;
+  // (mutable_etag() of an unset etag would allocate an empty string.)
+  if (!entity.etag().empty()) etag = std::move(*entity.mutable_etag());
   Mutation mutation = Mutation::Put(std::move(entity), expect);
   mutation.expected_etag = std::move(etag);
   return mutation;

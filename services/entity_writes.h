@@ -10,7 +10,7 @@
 // on a WAL sync, so many writes stay in flight and share each sync (group
 // commit). Each takes its request by value: the entities in it move into
 // the commit instead of being copied (the server moves the call's request
-// in; see MutableRequest in atlas_service.cc).
+// in; see TakeRequest in atlas_service.cc).
 
 #include <functional>
 #include <utility>
