@@ -124,8 +124,8 @@ class ChangeHub : public storage::CommitObserver {
   void OnCommitShared(
       std::shared_ptr<const v1::ChangeSet> change_set) override;
   // A write group's sets, queued for the dispatcher under one lock.
-  void OnCommitGroup(std::vector<std::shared_ptr<const v1::ChangeSet>>
-                         change_sets) override;
+  void OnCommitGroup(
+      std::vector<std::shared_ptr<const v1::ChangeSet>> change_sets) override;
 
   // Returns once every change set committed before the call has been handed
   // to the subscriptions (for tests).

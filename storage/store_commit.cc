@@ -61,7 +61,9 @@ namespace {
 
 // The path of mutation `i` in errors. Built only for an error: a path per
 // mutation was a string allocation per write.
-std::string MutationField(size_t i) { return absl::StrCat("mutations[", i, "]"); }
+std::string MutationField(size_t i) {
+  return absl::StrCat("mutations[", i, "]");
+}
 
 // What a caller works out about one of its mutations before queueing.
 struct Prepared {
@@ -305,8 +307,8 @@ absl::Status CheckPreconditions(const Mutation& m, size_t index,
   const std::string& name = m.target_name();
   if (current == nullptr) {
     if (m.expect == Expect::kMustExist) {
-      return absl::NotFoundError(
-          absl::StrCat(MutationField(index), ": entity \"", name, "\" does not exist"));
+      return absl::NotFoundError(absl::StrCat(
+          MutationField(index), ": entity \"", name, "\" does not exist"));
     }
     if (!m.expected_etag.empty() || m.expected_revision != 0) {
       return absl::AbortedError(absl::StrCat(
@@ -316,8 +318,8 @@ absl::Status CheckPreconditions(const Mutation& m, size_t index,
     return absl::OkStatus();
   }
   if (m.expect == Expect::kMustNotExist) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(MutationField(index), ": entity \"", name, "\" already exists"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        MutationField(index), ": entity \"", name, "\" already exists"));
   }
   if (!m.expected_etag.empty() && m.expected_etag != current->etag()) {
     return absl::AbortedError(absl::StrCat(
@@ -327,10 +329,10 @@ absl::Status CheckPreconditions(const Mutation& m, size_t index,
   }
   if (m.expected_revision != 0 &&
       m.expected_revision != current->update_revision()) {
-    return absl::AbortedError(absl::StrCat(
-        MutationField(index), ": precondition failed: \"", name, "\" was expected at revision ",
-        m.expected_revision, " but changed at revision ",
-        current->update_revision()));
+    return absl::AbortedError(
+        absl::StrCat(MutationField(index), ": precondition failed: \"", name,
+                     "\" was expected at revision ", m.expected_revision,
+                     " but changed at revision ", current->update_revision()));
   }
   return absl::OkStatus();
 }
@@ -550,9 +552,9 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
         ATLAS_RETURN_IF_ERROR(prep.valid);
         const std::string& name = m.target_name();
         if (!names.insert(name).second) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              MutationField(i), ".name: \"", name,
-              "\" appears twice in one commit"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(MutationField(i), ".name: \"", name,
+                           "\" appears twice in one commit"));
         }
         ATLAS_ASSIGN_OR_RETURN(
             Current current,
@@ -590,15 +592,17 @@ void Store::RunGroup(std::vector<PendingCommit*>& group) {
               ATLAS_ASSIGN_OR_RETURN(known, state.Exists(topic_name, local));
             }
             if (!known) {
-              return absl::InvalidArgumentError(absl::StrCat(
-                  MutationField(i), ".topics[", t, "]: unknown topic \"", entity.topics(t),
-                  "\" (no entity topics/", entity.topics(t), ")"));
+              return absl::InvalidArgumentError(
+                  absl::StrCat(MutationField(i), ".topics[", t,
+                               "]: unknown topic \"", entity.topics(t),
+                               "\" (no entity topics/", entity.topics(t), ")"));
             }
           }
           std::vector<std::string> paths =
-              current.spec_holds          ? std::move(prep.spec_paths)
-              : current.entity == nullptr ? CreatedPaths(prep.content)
-                                          : ChangedPaths(*current.entity, entity);
+              current.spec_holds ? std::move(prep.spec_paths)
+              : current.entity == nullptr
+                  ? CreatedPaths(prep.content)
+                  : ChangedPaths(*current.entity, entity);
           // The output-only fields, alone: serialized after the content,
           // a parser reads the concatenation as the whole entity.
           v1::Entity output;
