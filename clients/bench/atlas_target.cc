@@ -23,6 +23,29 @@ void FillEntity(const WriteOp& op, v1::Entity& entity) {
   document->set_summary(op.payload);
 }
 
+v1::UpdateEntityRequest WriteRequest(const WriteOp& op) {
+  v1::UpdateEntityRequest request;
+  FillEntity(op, *request.mutable_entity());
+  request.set_allow_missing(true);
+  return request;
+}
+
+v1::GetEntityRequest ReadRequest(char space, uint64_t key) {
+  v1::GetEntityRequest request;
+  request.set_name(EntityName(space, key));
+  return request;
+}
+
+// A serialized response's revision, as the gRPC path reads it.
+template <typename Response>
+OpResult DecodeRevision(absl::string_view bytes) {
+  Response response;
+  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return {grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response"), 0};
+  }
+  return {grpc::Status::OK, response.revision()};
+}
+
 v1::WatchRequest WatchRequestFor(const WatchSpec& spec) {
   v1::WatchRequest request;
   if (spec.topic >= 0) {
@@ -213,12 +236,10 @@ absl::Status AtlasTarget::Setup(int topics) {
 }
 
 void AtlasTarget::Write(int lane, const WriteOp& op, OpDone done) {
-  v1::UpdateEntityRequest request;
-  FillEntity(op, *request.mutable_entity());
-  request.set_allow_missing(true);
   UnaryCall<v1::WriteEntityResponse>::Start(
-      StubFor(lane), &v1::Atlas::Stub::PrepareAsyncUpdateEntity, request,
-      queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
+      StubFor(lane), &v1::Atlas::Stub::PrepareAsyncUpdateEntity,
+      WriteRequest(op), queues_.ForLane(lane),
+      std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::WriteEntityResponse& response) {
         done({status, response.revision()});
@@ -226,15 +247,25 @@ void AtlasTarget::Write(int lane, const WriteOp& op, OpDone done) {
 }
 
 void AtlasTarget::Read(int lane, char space, uint64_t key, OpDone done) {
-  v1::GetEntityRequest request;
-  request.set_name(EntityName(space, key));
   UnaryCall<v1::GetEntityResponse>::Start(
-      StubFor(lane), &v1::Atlas::Stub::PrepareAsyncGetEntity, request,
-      queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
+      StubFor(lane), &v1::Atlas::Stub::PrepareAsyncGetEntity,
+      ReadRequest(space, key), queues_.ForLane(lane),
+      std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::GetEntityResponse& response) {
         done({status, response.revision()});
       });
+}
+
+RawCall AtlasTarget::WriteCall(const WriteOp& op) const {
+  return {"/atlas.v1.Atlas/UpdateEntity", WriteRequest(op).SerializeAsString(),
+          &DecodeRevision<v1::WriteEntityResponse>};
+}
+
+RawCall AtlasTarget::ReadCall(char space, uint64_t key) const {
+  return {"/atlas.v1.Atlas/GetEntity",
+          ReadRequest(space, key).SerializeAsString(),
+          &DecodeRevision<v1::GetEntityResponse>};
 }
 
 void AtlasTarget::Apply(int lane, const std::vector<WriteOp>& ops,

@@ -22,6 +22,8 @@ class AtlasTarget final : public Target {
   absl::Status Setup(int topics) override;
   void Write(int lane, const WriteOp& op, OpDone done) override;
   void Read(int lane, char space, uint64_t key, OpDone done) override;
+  RawCall WriteCall(const WriteOp& op) const override;
+  RawCall ReadCall(char space, uint64_t key) const override;
   bool SupportsApply() const override { return true; }
   void Apply(int lane, const std::vector<WriteOp>& ops, OpDone done) override;
   std::unique_ptr<WatchStream> Watch(int lane,

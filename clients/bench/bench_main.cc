@@ -15,6 +15,7 @@
 #include "clients/bench/atlas_target.h"
 #include "clients/bench/completion_queues.h"
 #include "clients/bench/etcd_target.h"
+#include "clients/bench/h2_target.h"
 #include "clients/bench/workloads.h"
 
 namespace {
@@ -45,7 +46,7 @@ constexpr char kWorkloadHelp[] =
 void AddFlags(CLI::App& app, BenchConfig& config,
               atlas::bench::TargetOptions& target, std::string& kind,
               std::vector<std::string>& workloads, int& client_threads,
-              bool& json, bool& linearizable) {
+              std::string& unary_client, bool& json, bool& linearizable) {
   app.footer(kWorkloadHelp);
   app.add_option("--target", kind, "What to drive: atlas or etcd")
       ->check(CLI::IsMember({"atlas", "etcd"}))
@@ -75,6 +76,13 @@ void AddFlags(CLI::App& app, BenchConfig& config,
   app.add_option("--watch_channels", target.watch_channels,
                  "Channels the watch streams are spread over")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--unary_client", unary_client,
+                 "How write and read calls are sent: grpc (gRPC's C++ "
+                 "client) or h2 (atlas-bench's own HTTP/2 client on "
+                 "nghttp2, one thread, about as light as h2load; plaintext, "
+                 "for measuring a server whose client shares its cores)")
+      ->check(CLI::IsMember({"grpc", "h2"}))
       ->capture_default_str();
   app.add_option("--client_threads", client_threads,
                  "Completion-queue threads of this client")
@@ -191,10 +199,11 @@ int main(int argc, char** argv) {
   std::string kind = "atlas";
   std::vector<std::string> workloads;
   int client_threads = 2;
+  std::string unary_client = "grpc";
   bool json = false;
   bool linearizable = false;
-  AddFlags(app, config, target_options, kind, workloads, client_threads, json,
-           linearizable);
+  AddFlags(app, config, target_options, kind, workloads, client_threads,
+           unary_client, json, linearizable);
   atlas::bench::SecurityFlags security;
   AddSecurityFlags(app, security);
   CLI11_PARSE(app, argc, argv);
@@ -223,6 +232,22 @@ int main(int argc, char** argv) {
     } else {
       target =
           std::make_unique<atlas::bench::AtlasTarget>(target_options, queues);
+    }
+    if (unary_client == "h2") {
+      if (target_options.security.credentials != nullptr) {
+        std::cerr << "atlas-bench: --unary_client h2 speaks plaintext HTTP/2 "
+                     "only; drop the TLS flags or use --unary_client grpc\n";
+        return 2;
+      }
+      auto client = atlas::bench::H2UnaryClient::Connect(
+          {target_options.server, target_options.channels,
+           target_options.timeout_ms, target_options.security.token});
+      if (!client.ok()) {
+        std::cerr << "atlas-bench: " << client.status().message() << "\n";
+        return 2;
+      }
+      target = std::make_unique<atlas::bench::H2Target>(std::move(target),
+                                                        *std::move(client));
     }
     for (const std::string& workload : workloads) {
       std::cerr << "atlas-bench: " << workload << " against " << kind << " at "

@@ -22,6 +22,39 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+etcdserverpb::PutRequest PutFor(const WriteOp& op) {
+  etcdserverpb::PutRequest request;
+  request.set_key(absl::StrCat(KeyPrefix(op.space, op.topic), op.key));
+  request.set_value(op.payload);
+  return request;
+}
+
+OpResult PutResult(const grpc::Status& status,
+                   const etcdserverpb::PutResponse& response) {
+  return {status, static_cast<uint64_t>(response.header().revision())};
+}
+
+// A read of one key that finds none fails.
+OpResult RangeResult(const grpc::Status& status,
+                     const etcdserverpb::RangeResponse& response) {
+  grpc::Status result = status;
+  if (status.ok() && response.kvs_size() != 1) {
+    result = grpc::Status(grpc::StatusCode::NOT_FOUND, "key not found");
+  }
+  return {result, static_cast<uint64_t>(response.header().revision())};
+}
+
+// A serialized response read as the gRPC path reads it.
+template <typename Response,
+          OpResult (*Result)(const grpc::Status&, const Response&)>
+OpResult Decode(absl::string_view bytes) {
+  Response response;
+  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return {grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response"), 0};
+  }
+  return Result(grpc::Status::OK, response);
+}
+
 // One Watch stream carrying one watcher per spec: start, send the create
 // requests one after the other, then read until the stream ends.
 class EtcdWatch final : public Tag, public WatchStream {
@@ -132,33 +165,42 @@ absl::Status EtcdTarget::Setup(int) {
 }
 
 void EtcdTarget::Write(int lane, const WriteOp& op, OpDone done) {
-  etcdserverpb::PutRequest request;
-  request.set_key(absl::StrCat(KeyPrefix(op.space, op.topic), op.key));
-  request.set_value(op.payload);
   UnaryCall<etcdserverpb::PutResponse>::Start(
-      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncPut, request,
+      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncPut, PutFor(op),
       queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                etcdserverpb::PutResponse& response) {
-        done({status, static_cast<uint64_t>(response.header().revision())});
+        done(PutResult(status, response));
       });
 }
 
 void EtcdTarget::Read(int lane, char space, uint64_t key, OpDone done) {
+  UnaryCall<etcdserverpb::RangeResponse>::Start(
+      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncRange,
+      RangeFor(space, key), queues_.ForLane(lane),
+      std::chrono::milliseconds(options_.timeout_ms),
+      [done = std::move(done)](const grpc::Status& status,
+                               etcdserverpb::RangeResponse& response) {
+        done(RangeResult(status, response));
+      });
+}
+
+RawCall EtcdTarget::WriteCall(const WriteOp& op) const {
+  return {"/etcdserverpb.KV/Put", PutFor(op).SerializeAsString(),
+          &Decode<etcdserverpb::PutResponse, PutResult>};
+}
+
+RawCall EtcdTarget::ReadCall(char space, uint64_t key) const {
+  return {"/etcdserverpb.KV/Range", RangeFor(space, key).SerializeAsString(),
+          &Decode<etcdserverpb::RangeResponse, RangeResult>};
+}
+
+etcdserverpb::RangeRequest EtcdTarget::RangeFor(char space,
+                                                uint64_t key) const {
   etcdserverpb::RangeRequest request;
   request.set_key(absl::StrCat(KeyPrefix(space, -1), key));
   request.set_serializable(options_.serializable_reads);
-  UnaryCall<etcdserverpb::RangeResponse>::Start(
-      StubFor(lane), &etcdserverpb::KV::Stub::PrepareAsyncRange, request,
-      queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
-      [done = std::move(done)](const grpc::Status& status,
-                               etcdserverpb::RangeResponse& response) {
-        grpc::Status result = status;
-        if (status.ok() && response.kvs_size() != 1) {
-          result = grpc::Status(grpc::StatusCode::NOT_FOUND, "key not found");
-        }
-        done({result, static_cast<uint64_t>(response.header().revision())});
-      });
+  return request;
 }
 
 void EtcdTarget::Apply(int, const std::vector<WriteOp>&, OpDone done) {

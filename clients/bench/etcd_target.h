@@ -23,6 +23,8 @@ class EtcdTarget final : public Target {
   absl::Status Setup(int topics) override;
   void Write(int lane, const WriteOp& op, OpDone done) override;
   void Read(int lane, char space, uint64_t key, OpDone done) override;
+  RawCall WriteCall(const WriteOp& op) const override;
+  RawCall ReadCall(char space, uint64_t key) const override;
   bool SupportsApply() const override { return false; }
   void Apply(int lane, const std::vector<WriteOp>& ops, OpDone done) override;
   std::unique_ptr<WatchStream> Watch(int lane,
@@ -33,6 +35,8 @@ class EtcdTarget final : public Target {
   etcdserverpb::KV::Stub& StubFor(int lane) {
     return *kv_stubs_[static_cast<size_t>(lane) % kv_stubs_.size()];
   }
+
+  etcdserverpb::RangeRequest RangeFor(char space, uint64_t key) const;
 
   const TargetOptions options_;
   CompletionQueues& queues_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "clients/bench/channel_security.h"
 #include "grpcpp/support/status.h"
 
@@ -41,6 +42,15 @@ struct WatchSpec {
   char space = 'f';
   int topic = -1;               // -1: every key of the space
   uint64_t start_revision = 0;  // 0: from now on
+};
+
+// A unary call as bytes, for a client that speaks HTTP/2 itself
+// (H2UnaryClient): the method, the serialized request, and how to read the
+// serialized response (the same checks the target's gRPC path makes).
+struct RawCall {
+  std::string path;  // e.g. "/atlas.v1.Atlas/UpdateEntity"
+  std::string request;
+  OpResult (*decode)(absl::string_view response) = nullptr;
 };
 
 // Called on completion-queue threads; on_ready once per watch, then on_done
@@ -85,6 +95,9 @@ class Target {
   // `lane` picks the channel and completion queue.
   virtual void Write(int lane, const WriteOp& op, OpDone done) = 0;
   virtual void Read(int lane, char space, uint64_t key, OpDone done) = 0;
+  // The calls Write and Read make, as bytes.
+  virtual RawCall WriteCall(const WriteOp& op) const = 0;
+  virtual RawCall ReadCall(char space, uint64_t key) const = 0;
   // Atomic multi-key write (Atlas ApplyEntities); etcd has none here.
   virtual bool SupportsApply() const = 0;
   virtual void Apply(int lane, const std::vector<WriteOp>& ops,

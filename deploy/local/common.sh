@@ -14,7 +14,7 @@ ATLAS_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libyaml-cpp-dev libcli11-dev
-  prometheus-cpp-dev nlohmann-json3-dev libjemalloc2
+  prometheus-cpp-dev nlohmann-json3-dev libjemalloc2 libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl
   python3-grpcio python3-grpc-tools python3-yaml
   buildah podman runc catatonit

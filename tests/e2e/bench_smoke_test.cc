@@ -18,12 +18,14 @@ namespace {
 class BenchSmokeTest : public E2eTest {
  protected:
   // Runs atlas-bench --json against the server; its results by workload.
-  std::map<std::string, nlohmann::json> Bench(std::vector<std::string> args) {
+  // atlas-bench exits 1 when a workload had errors and nothing succeeded.
+  std::map<std::string, nlohmann::json> Bench(std::vector<std::string> args,
+                                              int exit_code = 0) {
     std::vector<std::string> argv = {ATLAS_BENCH_BIN, "--server",
                                      server_address(), "--json"};
     argv.insert(argv.end(), args.begin(), args.end());
     const ProcessResult result = RunProcess(argv, absl::Seconds(120));
-    EXPECT_EQ(result.exit_code, 0) << Describe(result);
+    EXPECT_EQ(result.exit_code, exit_code) << Describe(result);
     std::map<std::string, nlohmann::json> by_workload;
     for (absl::string_view line :
          absl::StrSplit(result.out, '\n', absl::SkipEmpty())) {
@@ -77,6 +79,58 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
   EXPECT_GT(fanout.value("expected", 0.0), 0) << fanout.dump();
   EXPECT_EQ(fanout.value("missing", -1.0), 0) << fanout.dump();
   EXPECT_EQ(results.at("catchup").value("received", 0.0), 200);
+}
+
+// --unary_client h2: the same writes and reads, sent by atlas-bench's own
+// HTTP/2 client instead of gRPC's.
+TEST_F(BenchSmokeTest, WritesAndReadsRunOverTheLightHttp2Client) {
+  const auto results = Bench(
+      {"-w", "write,read", "--unary_client", "h2", "--duration", "1",
+       "--warmup", "0.2", "-c", "4", "--channels", "2", "--payload_bytes", "64",
+       "--read_keys", "50", "--server_pid", std::to_string(server_pid())});
+  for (const char* workload : {"write", "read"}) {
+    SCOPED_TRACE(workload);
+    ASSERT_EQ(results.count(workload), 1u) << "no result line";
+    const nlohmann::json& r = results.at(workload);
+    EXPECT_EQ(r.value("errors", -1.0), 0) << r.dump();
+    EXPECT_GT(r.value("ops_per_s", 0.0), 0) << r.dump();
+    EXPECT_TRUE(r.contains("server_cpu_us")) << r.dump();
+  }
+  // The first write is stored, with the payload the tool sent.
+  const ProcessResult got =
+      Atlasctl({"get", "documents/bench-w0", "-o", "json"});
+  ASSERT_EQ(got.exit_code, 0) << Describe(got);
+  absl::StatusOr<v1::Entity> entity = ParseEntityJson(got.out);
+  ASSERT_TRUE(entity.ok()) << entity.status() << "\n" << got.out;
+  EXPECT_EQ(entity->document().summary().rfind("t=", 0), 0u)
+      << entity->document().summary();
+}
+
+TEST_F(BenchSmokeTest, TheLightHttp2ClientReportsTheServersErrors) {
+  // Entities above the server's --max_entity_bytes (1 MiB) are refused.
+  const auto results = Bench(
+      {"-w", "write", "--unary_client", "h2", "--max_ops", "3", "--duration",
+       "0", "--warmup", "0", "-c", "1", "--payload_bytes", "1100000"},
+      /*exit_code=*/1);
+  ASSERT_EQ(results.count("write"), 1u);
+  const nlohmann::json& write = results.at("write");
+  EXPECT_EQ(write.value("errors", -1.0), 3) << write.dump();
+  EXPECT_EQ(write.value("ops_per_s", -1.0), 0) << write.dump();
+  // "first error: CODE: MESSAGE", CODE 8 being RESOURCE_EXHAUSTED.
+  const std::string note = write.value("note", "");
+  EXPECT_EQ(note.rfind("first error: 8: ", 0), 0u) << note;
+  EXPECT_NE(note.find("max_entity_bytes"), std::string::npos) << note;
+}
+
+TEST_F(BenchSmokeTest, TheLightHttp2ClientSaysWhyItCannotConnect) {
+  // Port 1 on loopback: nothing listens there.
+  const ProcessResult result =
+      RunProcess({ATLAS_BENCH_BIN, "--server", "127.0.0.1:1", "-w", "write",
+                  "--unary_client", "h2"},
+                 absl::Seconds(60));
+  EXPECT_EQ(result.exit_code, 2) << Describe(result);
+  EXPECT_NE(result.err.find("connecting to 127.0.0.1:1"), std::string::npos)
+      << result.err;
 }
 
 TEST_F(BenchSmokeTest, IdleWatchesCanShareStreams) {

@@ -1,0 +1,462 @@
+#include "clients/bench/h2_unary_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nghttp2/nghttp2.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace atlas::bench {
+
+struct H2UnaryClient::Pending {
+  RawCall call;
+  OpDone done;
+  int lane = 0;
+  std::string body;  // the request as a gRPC message: flags, length, bytes
+  size_t sent = 0;
+  std::string response;  // the same framing
+  int http_status = 0;
+  int grpc_status = -1;  // none seen
+  std::string grpc_message;
+};
+
+struct H2UnaryClient::Connection {
+  ~Connection() {
+    if (session != nullptr) nghttp2_session_del(session);
+    if (fd >= 0) close(fd);
+  }
+
+  int fd = -1;
+  nghttp2_session* session = nullptr;
+  // Frames serialized but not yet sent: everything nghttp2 has to send goes
+  // out in one system call a loop turn, as h2load does.
+  std::string out;
+  size_t out_sent = 0;
+  bool polling_out = false;  // EPOLLOUT is on
+  std::string broken;        // why the connection is unusable, if it is
+  absl::flat_hash_map<int32_t, std::unique_ptr<Pending>> open;
+};
+
+namespace {
+
+using Connection = H2UnaryClient::Connection;
+using Pending = H2UnaryClient::Pending;
+
+constexpr size_t kFrameHeader = 5;  // gRPC message: 1 byte flags, 4 length
+
+grpc::Status Unavailable(absl::string_view why) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(why));
+}
+
+grpc::Status Internal(absl::string_view why) {
+  return grpc::Status(grpc::StatusCode::INTERNAL, std::string(why));
+}
+
+void Complete(std::unique_ptr<Pending> pending, const OpResult& result) {
+  OpDone done = std::move(pending->done);
+  pending.reset();
+  done(result);
+}
+
+// The call's result once its stream closed with `error_code`.
+OpResult Decode(const Pending& p, uint32_t error_code) {
+  if (p.grpc_status < 0) {
+    if (error_code != NGHTTP2_NO_ERROR) {
+      return {Unavailable(absl::StrCat("stream reset: ",
+                                       nghttp2_http2_strerror(error_code))),
+              0};
+    }
+    return {Internal(absl::StrCat("no grpc-status (HTTP status ", p.http_status,
+                                  ")")),
+            0};
+  }
+  if (p.grpc_status != 0) {
+    return {grpc::Status(static_cast<grpc::StatusCode>(p.grpc_status),
+                         p.grpc_message),
+            0};
+  }
+  const std::string& r = p.response;
+  if (r.size() < kFrameHeader || r[0] != 0) {
+    return {Internal("no uncompressed response message"), 0};
+  }
+  const uint32_t length = static_cast<uint32_t>(
+      static_cast<uint8_t>(r[1]) << 24 | static_cast<uint8_t>(r[2]) << 16 |
+      static_cast<uint8_t>(r[3]) << 8 | static_cast<uint8_t>(r[4]));
+  if (r.size() != kFrameHeader + length) {
+    return {Internal(absl::StrCat("response framing: ", length,
+                                  " bytes announced, ", r.size() - kFrameHeader,
+                                  " received")),
+            0};
+  }
+  return p.call.decode(absl::string_view(r).substr(kFrameHeader));
+}
+
+Pending* Find(Connection& c, int32_t stream_id) {
+  auto it = c.open.find(stream_id);
+  return it == c.open.end() ? nullptr : it->second.get();
+}
+
+// nghttp2 callbacks; user_data is the Connection.
+
+ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                 uint32_t* flags, nghttp2_data_source* source, void*) {
+  auto& p = *static_cast<Pending*>(source->ptr);
+  const size_t n = std::min(length, p.body.size() - p.sent);
+  std::memcpy(buf, p.body.data() + p.sent, n);
+  p.sent += n;
+  if (p.sent == p.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+             size_t name_length, const uint8_t* value, size_t value_length,
+             uint8_t, void* user_data) {
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  Pending* p = Find(*static_cast<Connection*>(user_data), frame->hd.stream_id);
+  if (p == nullptr) return 0;
+  const absl::string_view n(reinterpret_cast<const char*>(name), name_length);
+  const absl::string_view v(reinterpret_cast<const char*>(value), value_length);
+  if (n == ":status") {
+    if (!absl::SimpleAtoi(v, &p->http_status)) p->http_status = -1;
+  } else if (n == "grpc-status") {
+    if (!absl::SimpleAtoi(v, &p->grpc_status) || p->grpc_status < 0 ||
+        p->grpc_status > 16) {
+      p->grpc_status = static_cast<int>(grpc::StatusCode::UNKNOWN);
+      p->grpc_message = absl::StrCat("grpc-status \"", v, "\"");
+    }
+  } else if (n == "grpc-message" && p->grpc_message.empty()) {
+    p->grpc_message = std::string(v);  // still percent-encoded
+  }
+  return 0;
+}
+
+int OnData(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+           size_t length, void* user_data) {
+  Pending* p = Find(*static_cast<Connection*>(user_data), stream_id);
+  if (p != nullptr)
+    p->response.append(reinterpret_cast<const char*>(data), length);
+  return 0;
+}
+
+int OnClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
+            void* user_data) {
+  auto& c = *static_cast<Connection*>(user_data);
+  auto node = c.open.extract(stream_id);
+  if (node.empty()) return 0;
+  const OpResult result = Decode(*node.mapped(), error_code);
+  Complete(std::move(node.mapped()), result);
+  return 0;
+}
+
+nghttp2_session_callbacks* Callbacks() {
+  static nghttp2_session_callbacks* callbacks = [] {
+    nghttp2_session_callbacks* cb = nullptr;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_header_callback(cb, OnHeader);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnData);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnClose);
+    return cb;
+  }();
+  return callbacks;
+}
+
+// A TCP connection to host:port ("[::1]:50051" too), non-blocking, Nagle
+// off.
+absl::StatusOr<int> Dial(const std::string& server) {
+  const size_t colon = server.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--server \"", server, "\": expected host:port"));
+  }
+  std::string host = server.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc =
+      getaddrinfo(host.c_str(), server.c_str() + colon + 1, &hints, &found);
+  if (rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("resolving ", server, ": ", gai_strerror(rc)));
+  }
+  std::string last_error = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd =
+        socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      freeaddrinfo(found);
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      const int flags = fcntl(fd, F_GETFL, 0);
+      fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      return fd;
+    }
+    last_error = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return absl::UnavailableError(
+      absl::StrCat("connecting to ", server, ": ", last_error));
+}
+
+std::string Framed(const std::string& message) {
+  std::string body(kFrameHeader, '\0');
+  const auto length = static_cast<uint32_t>(message.size());
+  body[1] = static_cast<char>(length >> 24);
+  body[2] = static_cast<char>(length >> 16);
+  body[3] = static_cast<char>(length >> 8);
+  body[4] = static_cast<char>(length);
+  body += message;
+  return body;
+}
+
+// Sends what nghttp2 has to send, all of it in one system call unless the
+// socket is full; returns why the connection broke, if it did.
+std::string Flush(Connection& c) {
+  constexpr size_t kBatch = 256 * 1024;
+  for (;;) {
+    while (c.out.size() - c.out_sent < kBatch) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(c.session, &data);
+      if (n < 0) {
+        return absl::StrCat("HTTP/2: ", nghttp2_strerror(static_cast<int>(n)));
+      }
+      if (n == 0) break;
+      c.out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+    if (c.out_sent == c.out.size()) return "";
+    const ssize_t sent = send(c.fd, c.out.data() + c.out_sent,
+                              c.out.size() - c.out_sent, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return "";  // EPOLLOUT
+      if (errno == EINTR) continue;
+      return absl::StrCat("send: ", std::strerror(errno));
+    }
+    c.out_sent += static_cast<size_t>(sent);
+    if (c.out_sent == c.out.size()) {
+      c.out.clear();
+      c.out_sent = 0;
+    }
+  }
+}
+
+nghttp2_nv Header(absl::string_view name, absl::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
+          name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<H2UnaryClient>> H2UnaryClient::Connect(
+    const H2Options& options) {
+  std::unique_ptr<H2UnaryClient> client(new H2UnaryClient(options));
+  client->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  client->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (client->epoll_fd_ < 0 || client->wake_fd_ < 0) {
+    return absl::InternalError(
+        absl::StrCat("epoll/eventfd: ", std::strerror(errno)));
+  }
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.ptr = nullptr;
+  epoll_ctl(client->epoll_fd_, EPOLL_CTL_ADD, client->wake_fd_, &wake);
+  for (int i = 0; i < std::max(1, options.connections); ++i) {
+    auto c = std::make_unique<Connection>();
+    absl::StatusOr<int> fd = Dial(options.server);
+    if (!fd.ok()) return fd.status();
+    c->fd = *fd;
+    if (nghttp2_session_client_new(&c->session, Callbacks(), c.get()) != 0) {
+      return absl::InternalError("nghttp2_session_client_new failed");
+    }
+    // Room for many responses in flight: 1 MiB a stream, 16 MiB in all.
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+    nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 2);
+    nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
+                                          1 << 24);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = c.get();
+    epoll_ctl(client->epoll_fd_, EPOLL_CTL_ADD, c->fd, &event);
+    client->connections_.push_back(std::move(c));
+  }
+  client->loop_ = std::thread([raw = client.get()] { raw->Loop(); });
+  return client;
+}
+
+H2UnaryClient::H2UnaryClient(const H2Options& options) : options_(options) {}
+
+H2UnaryClient::~H2UnaryClient() {
+  if (loop_.joinable()) {
+    {
+      atlas::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    const uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+    loop_.join();
+  }
+  connections_.clear();
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+void H2UnaryClient::Call(int lane, RawCall call, OpDone done) {
+  auto pending = std::make_unique<Pending>();
+  pending->body = Framed(call.request);
+  pending->call = std::move(call);
+  pending->done = std::move(done);
+  pending->lane = lane;
+  bool wake;
+  {
+    atlas::MutexLock lock(&mu_);
+    // The loop submits what its own callbacks queue before it next waits.
+    wake = queued_.empty() && std::this_thread::get_id() != loop_.get_id();
+    queued_.push_back(std::move(pending));
+  }
+  if (wake) {
+    const uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void H2UnaryClient::SubmitQueued() {
+  std::vector<std::unique_ptr<Pending>> calls;
+  {
+    atlas::MutexLock lock(&mu_);
+    calls.swap(queued_);
+  }
+  const std::string timeout = absl::StrCat(options_.timeout_ms, "m");
+  const std::string authorization = absl::StrCat("Bearer ", options_.token);
+  for (std::unique_ptr<Pending>& p : calls) {
+    Connection& c =
+        *connections_[static_cast<size_t>(p->lane) % connections_.size()];
+    if (!c.broken.empty()) {
+      Complete(std::move(p), {Unavailable(c.broken), 0});
+      continue;
+    }
+    nghttp2_nv headers[] = {
+        Header(":method", "POST"),
+        Header(":scheme", "http"),
+        Header(":authority", options_.server),
+        Header(":path", p->call.path),
+        Header("content-type", "application/grpc"),
+        Header("te", "trailers"),
+        Header("grpc-timeout", timeout),
+        Header("authorization", authorization),
+    };
+    const size_t header_count =
+        sizeof(headers) / sizeof(headers[0]) - (options_.token.empty() ? 1 : 0);
+    nghttp2_data_provider body{};
+    body.source.ptr = p.get();
+    body.read_callback = ReadBody;
+    const int32_t id = nghttp2_submit_request(c.session, nullptr, headers,
+                                              header_count, &body, p.get());
+    if (id < 0) {
+      Complete(std::move(p),
+               {Unavailable(absl::StrCat("cannot start a stream: ",
+                                         nghttp2_strerror(id))),
+                0});
+      continue;
+    }
+    c.open.emplace(id, std::move(p));
+  }
+}
+
+void H2UnaryClient::Loop() {
+  auto fail_open = [](Connection& c) {
+    absl::flat_hash_map<int32_t, std::unique_ptr<Pending>> open;
+    open.swap(c.open);
+    for (auto& [id, p] : open)
+      Complete(std::move(p), {Unavailable(c.broken), 0});
+  };
+  auto mark_broken = [&](Connection& c, std::string why) {
+    if (c.broken.empty()) c.broken = std::move(why);
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    fail_open(c);
+  };
+  std::vector<epoll_event> events(connections_.size() + 1);
+  char buffer[64 * 1024];
+  for (;;) {
+    const int n = epoll_wait(epoll_fd_, events.data(),
+                             static_cast<int>(events.size()), -1);
+    if (n < 0 && errno != EINTR) return;
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        uint64_t count;
+        (void)!read(wake_fd_, &count, sizeof(count));
+        {
+          atlas::MutexLock lock(&mu_);
+          if (stopping_) return;
+        }
+        SubmitQueued();
+        continue;
+      }
+      Connection& c = *static_cast<Connection*>(events[i].data.ptr);
+      if (!c.broken.empty()) continue;
+      for (;;) {
+        const ssize_t got = read(c.fd, buffer, sizeof(buffer));
+        if (got > 0) {
+          const ssize_t used = nghttp2_session_mem_recv(
+              c.session, reinterpret_cast<const uint8_t*>(buffer),
+              static_cast<size_t>(got));
+          if (used < 0) {
+            mark_broken(c,
+                        absl::StrCat("HTTP/2: ",
+                                     nghttp2_strerror(static_cast<int>(used))));
+            break;
+          }
+          continue;
+        }
+        if (got == 0) {
+          mark_broken(c, "the server closed the connection");
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          mark_broken(c, absl::StrCat("read: ", std::strerror(errno)));
+        }
+        break;
+      }
+    }
+    SubmitQueued();
+    for (auto& c : connections_) {
+      if (!c->broken.empty()) continue;
+      std::string why = Flush(*c);
+      if (!why.empty()) {
+        mark_broken(*c, std::move(why));
+        continue;
+      }
+      if (!nghttp2_session_want_read(c->session) &&
+          !nghttp2_session_want_write(c->session)) {
+        mark_broken(*c, "the HTTP/2 session ended (GOAWAY)");
+        continue;
+      }
+      const bool want_out = c->out_sent < c->out.size();
+      if (want_out != c->polling_out) {
+        epoll_event event{};
+        event.events = want_out ? EPOLLIN | EPOLLOUT : EPOLLIN;
+        event.data.ptr = c.get();
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &event);
+        c->polling_out = want_out;
+      }
+    }
+  }
+}
+
+}  // namespace atlas::bench
