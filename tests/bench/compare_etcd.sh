@@ -20,7 +20,8 @@
 #   --rounds N         rounds (default 3)
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
-#                      write,write-100b,write-hot,read,apply,apply-100b,
+#                      write,write-100b,write-hot,write-h2,write-100b-h2,
+#                      read,read-h2,apply,apply-100b,
 #                      apply-basic,apply-basic-100b,
 #                      fanout,fanout-100b,fanout-shared,idle,idle-shared,
 #                      catchup,catchup-b100,h2load
@@ -33,7 +34,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,read,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,write-h2,write-100b-h2,read,read-h2,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -207,6 +208,21 @@ run_row() {
       bench read "$target" "$port" "$round" -w read -c 256 \
         --payload_bytes 1024 --read_keys 10000 \
         --server_pid "$pid" ;;
+    # The same calls sent by atlas-bench's light HTTP/2 client (nghttp2, one
+    # thread), spread like h2load -c 8 -m 32: it costs a fraction of gRPC's
+    # client CPU, which otherwise takes cores from the server under test.
+    write-h2)
+      bench write-h2 "$target" "$port" "$round" -w write -c 256 \
+        --unary_client h2 --channels 8 --payload_bytes 1024 \
+        --server_pid "$pid" ;;
+    write-100b-h2)
+      bench write-100b-h2 "$target" "$port" "$round" -w write -c 256 \
+        --unary_client h2 --channels 8 --payload_bytes 100 \
+        --server_pid "$pid" ;;
+    read-h2)
+      bench read-h2 "$target" "$port" "$round" -w read -c 256 \
+        --unary_client h2 --channels 8 --payload_bytes 1024 \
+        --read_keys 10000 --server_pid "$pid" ;;
     apply)
       [[ "$target" == atlas ]] || return 0
       bench apply "$target" "$port" "$round" -w apply -c 16 --batch 100 \
@@ -271,7 +287,8 @@ run_row() {
 # servers run side by side; the row runs on one and then right away on the
 # other (the order alternates between rounds), so the two figures of a row
 # see the same machine load.
-ROWS=(idle idle-shared write write-100b write-hot read apply apply-100b
+ROWS=(idle idle-shared write write-100b write-hot write-h2 write-100b-h2
+      read read-h2 apply apply-100b
       apply-basic apply-basic-100b fanout fanout-100b
       fanout-shared
       catchup catchup-b100 h2load)
