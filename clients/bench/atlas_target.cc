@@ -67,6 +67,60 @@ void DeliverEvents(const v1::WatchResponse& response,
   }
 }
 
+// What a Watch message means: the first one acknowledges the watch.
+void OnWatchResponse(const v1::WatchResponse& response, bool& ready,
+                     const WatchCallbacks& callbacks) {
+  if (!ready) {
+    ready = true;
+    callbacks.on_ready();
+  }
+  DeliverEvents(response, callbacks);
+}
+
+// The create requests of a WatchMany stream: one watch per spec, ids 1..N.
+std::vector<v1::WatchManyRequest> WatchManyRequests(
+    const std::vector<WatchSpec>& specs) {
+  std::vector<v1::WatchManyRequest> requests(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    v1::WatchCreate* create = requests[i].mutable_create();
+    create->set_watch_id(i + 1);
+    *create->mutable_request() = WatchRequestFor(specs[i]);
+  }
+  return requests;
+}
+
+// What a WatchMany message means, `ready` being by watch id. A watch that
+// ends is a failure here: the error says why, and the stream should end.
+grpc::Status OnWatchManyResponse(const v1::WatchManyResponse& response,
+                                 std::vector<bool>& ready,
+                                 const WatchCallbacks& callbacks) {
+  for (const v1::WatchManyItem& item : response.items()) {
+    const uint64_t id = item.watch_id();
+    if (item.has_ended()) {
+      return grpc::Status(
+          static_cast<grpc::StatusCode>(item.ended().code()),
+          absl::StrCat("watch ", id, ": ", item.ended().message()));
+    }
+    if (id < ready.size() && !ready[id]) {
+      ready[id] = true;
+      callbacks.on_ready();
+    }
+    DeliverEvents(item.response(), callbacks);
+  }
+  return grpc::Status::OK;
+}
+
+template <typename Message>
+bool Parse(absl::string_view bytes, Message& message) {
+  return message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+const grpc::Status& Unparsable() {
+  static const grpc::Status* status =
+      new grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response");
+  return *status;
+}
+
 // One Watch server stream: start, then read until the stream ends.
 class AtlasWatch final : public Tag, public WatchStream {
  public:
@@ -88,7 +142,9 @@ class AtlasWatch final : public Tag, public WatchStream {
           reader_->Finish(&status_, this);
           return;
         }
-        if (state_ == State::kReading) Deliver();
+        if (state_ == State::kReading) {
+          OnWatchResponse(response_, ready_, callbacks_);
+        }
         state_ = State::kReading;
         reader_->Read(&response_, this);
         return;
@@ -100,14 +156,6 @@ class AtlasWatch final : public Tag, public WatchStream {
 
  private:
   enum class State { kStarting, kReading, kFinishing };
-
-  void Deliver() {
-    if (!ready_) {
-      ready_ = true;
-      callbacks_.on_ready();
-    }
-    DeliverEvents(response_, callbacks_);
-  }
 
   WatchCallbacks callbacks_;
   grpc::ClientContext context_;
@@ -124,12 +172,9 @@ class AtlasWatchMany final : public Tag, public WatchStream {
  public:
   AtlasWatchMany(v1::Atlas::Stub& stub, grpc::CompletionQueue* queue,
                  const std::vector<WatchSpec>& specs, WatchCallbacks callbacks)
-      : callbacks_(std::move(callbacks)), ready_(specs.size() + 1, false) {
-    for (size_t i = 0; i < specs.size(); ++i) {
-      v1::WatchCreate* create = requests_.emplace_back().mutable_create();
-      create->set_watch_id(i + 1);
-      *create->mutable_request() = WatchRequestFor(specs[i]);
-    }
+      : callbacks_(std::move(callbacks)),
+        requests_(WatchManyRequests(specs)),
+        ready_(specs.size() + 1, false) {
     stream_ = stub.PrepareAsyncWatchMany(&context_, queue);
     StartUnder([this] { stream_->StartCall(this); });
   }
@@ -161,32 +206,20 @@ class AtlasWatchMany final : public Tag, public WatchStream {
   enum class State { kStarting, kCreating, kReading, kFinishing };
 
   void Deliver() {
-    for (const v1::WatchManyItem& item : response_.items()) {
-      const uint64_t id = item.watch_id();
-      if (item.has_ended()) {
-        // A watch that ends is a failure here: end the stream, saying why.
-        if (ended_.ok()) {
-          ended_ = grpc::Status(
-              static_cast<grpc::StatusCode>(item.ended().code()),
-              absl::StrCat("watch ", id, ": ", item.ended().message()));
-        }
-        context_.TryCancel();
-        return;
-      }
-      if (id < ready_.size() && !ready_[id]) {
-        ready_[id] = true;
-        callbacks_.on_ready();
-      }
-      DeliverEvents(item.response(), callbacks_);
+    const grpc::Status status =
+        OnWatchManyResponse(response_, ready_, callbacks_);
+    if (!status.ok()) {
+      if (ended_.ok()) ended_ = status;
+      context_.TryCancel();
     }
   }
 
   WatchCallbacks callbacks_;
   grpc::ClientContext context_;
+  std::vector<v1::WatchManyRequest> requests_;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::WatchManyRequest,
                                                 v1::WatchManyResponse>>
       stream_;
-  std::vector<v1::WatchManyRequest> requests_;
   size_t created_ = 0;  // requests written
   std::vector<bool> ready_;  // by watch id
   v1::WatchManyResponse response_;
@@ -292,6 +325,34 @@ std::unique_ptr<WatchStream> AtlasTarget::Watch(
   }
   return std::make_unique<AtlasWatchMany>(stub, queues_.ForLane(lane), specs,
                                           std::move(callbacks));
+}
+
+RawStream AtlasTarget::WatchCall(const std::vector<WatchSpec>& specs,
+                                 const WatchCallbacks& callbacks) const {
+  RawStream stream;
+  if (specs.size() == 1) {
+    stream.path = "/atlas.v1.Atlas/Watch";
+    stream.requests.push_back(WatchRequestFor(specs[0]).SerializeAsString());
+    stream.half_close = true;
+    stream.on_message = [callbacks, response = v1::WatchResponse(),
+                         ready = false](absl::string_view bytes) mutable {
+      if (!Parse(bytes, response)) return Unparsable();
+      OnWatchResponse(response, ready, callbacks);
+      return grpc::Status::OK;
+    };
+    return stream;
+  }
+  stream.path = "/atlas.v1.Atlas/WatchMany";
+  for (const v1::WatchManyRequest& request : WatchManyRequests(specs)) {
+    stream.requests.push_back(request.SerializeAsString());
+  }
+  stream.on_message = [callbacks, response = v1::WatchManyResponse(),
+                       ready = std::vector<bool>(specs.size() + 1, false)](
+                          absl::string_view bytes) mutable {
+    if (!Parse(bytes, response)) return Unparsable();
+    return OnWatchManyResponse(response, ready, callbacks);
+  };
+  return stream;
 }
 
 }  // namespace atlas::bench

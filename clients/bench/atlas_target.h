@@ -29,6 +29,8 @@ class AtlasTarget final : public Target {
   std::unique_ptr<WatchStream> Watch(int lane,
                                      const std::vector<WatchSpec>& specs,
                                      WatchCallbacks callbacks) override;
+  RawStream WatchCall(const std::vector<WatchSpec>& specs,
+                      const WatchCallbacks& callbacks) const override;
 
  private:
   v1::Atlas::Stub& StubFor(int lane) {

@@ -46,7 +46,7 @@ constexpr char kWorkloadHelp[] =
 void AddFlags(CLI::App& app, BenchConfig& config,
               atlas::bench::TargetOptions& target, std::string& kind,
               std::vector<std::string>& workloads, int& client_threads,
-              std::string& unary_client, bool& json, bool& linearizable) {
+              std::string& client, bool& json, bool& linearizable) {
   app.footer(kWorkloadHelp);
   app.add_option("--target", kind, "What to drive: atlas or etcd")
       ->check(CLI::IsMember({"atlas", "etcd"}))
@@ -77,10 +77,11 @@ void AddFlags(CLI::App& app, BenchConfig& config,
                  "Channels the watch streams are spread over")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--unary_client", unary_client,
-                 "How write and read calls are sent: grpc (gRPC's C++ "
+  app.add_option("--client", client,
+                 "How writes, reads and watches are sent: grpc (gRPC's C++ "
                  "client) or h2 (atlas-bench's own HTTP/2 client on "
-                 "nghttp2, one thread, about as light as h2load; plaintext, "
+                 "nghttp2, a thread for --channels and one for "
+                 "--watch_channels, about as light as h2load; plaintext; "
                  "for measuring a server whose client shares its cores)")
       ->check(CLI::IsMember({"grpc", "h2"}))
       ->capture_default_str();
@@ -199,11 +200,11 @@ int main(int argc, char** argv) {
   std::string kind = "atlas";
   std::vector<std::string> workloads;
   int client_threads = 2;
-  std::string unary_client = "grpc";
+  std::string client = "grpc";
   bool json = false;
   bool linearizable = false;
-  AddFlags(app, config, target_options, kind, workloads, client_threads,
-           unary_client, json, linearizable);
+  AddFlags(app, config, target_options, kind, workloads, client_threads, client,
+           json, linearizable);
   atlas::bench::SecurityFlags security;
   AddSecurityFlags(app, security);
   CLI11_PARSE(app, argc, argv);
@@ -233,21 +234,26 @@ int main(int argc, char** argv) {
       target =
           std::make_unique<atlas::bench::AtlasTarget>(target_options, queues);
     }
-    if (unary_client == "h2") {
+    if (client == "h2") {
       if (target_options.security.credentials != nullptr) {
-        std::cerr << "atlas-bench: --unary_client h2 speaks plaintext HTTP/2 "
-                     "only; drop the TLS flags or use --unary_client grpc\n";
+        std::cerr << "atlas-bench: --client h2 speaks plaintext HTTP/2 only; "
+                     "drop the TLS flags or use --client grpc\n";
         return 2;
       }
-      auto client = atlas::bench::H2UnaryClient::Connect(
-          {target_options.server, target_options.channels,
-           target_options.timeout_ms, target_options.security.token});
-      if (!client.ok()) {
-        std::cerr << "atlas-bench: " << client.status().message() << "\n";
+      auto connect = [&](int connections) {
+        return atlas::bench::H2Client::Connect(
+            {target_options.server, connections, target_options.timeout_ms,
+             target_options.security.token});
+      };
+      auto unary = connect(target_options.channels);
+      auto watch =
+          unary.ok() ? connect(target_options.watch_channels) : unary.status();
+      if (!watch.ok()) {
+        std::cerr << "atlas-bench: " << watch.status().message() << "\n";
         return 2;
       }
-      target = std::make_unique<atlas::bench::H2Target>(std::move(target),
-                                                        *std::move(client));
+      target = std::make_unique<atlas::bench::H2Target>(
+          std::move(target), *std::move(unary), *std::move(watch));
     }
     for (const std::string& workload : workloads) {
       std::cerr << "atlas-bench: " << workload << " against " << kind << " at "

@@ -55,21 +55,46 @@ OpResult Decode(absl::string_view bytes) {
   return Result(grpc::Status::OK, response);
 }
 
+// The create requests of a Watch stream, one watcher per spec.
+std::vector<etcdserverpb::WatchRequest> WatchRequests(
+    const std::vector<WatchSpec>& specs) {
+  std::vector<etcdserverpb::WatchRequest> requests(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    etcdserverpb::WatchCreateRequest* create =
+        requests[i].mutable_create_request();
+    const std::string prefix = KeyPrefix(specs[i].space, specs[i].topic);
+    create->set_key(prefix);
+    create->set_range_end(PrefixEnd(prefix));
+    create->set_start_revision(static_cast<int64_t>(specs[i].start_revision));
+  }
+  return requests;
+}
+
+// What a Watch message means. A cancelled watcher (compacted revision, ...)
+// is a failure: the error says why, and the stream should end.
+grpc::Status OnWatchResponse(const etcdserverpb::WatchResponse& response,
+                             const WatchCallbacks& callbacks) {
+  if (response.canceled()) {
+    return grpc::Status(
+        grpc::StatusCode::ABORTED,
+        absl::StrCat("etcd cancelled watcher ", response.watch_id(), ": ",
+                     response.cancel_reason()));
+  }
+  if (response.created()) callbacks.on_ready();
+  for (const etcdserverpb::Event& event : response.events()) {
+    callbacks.on_event(static_cast<uint64_t>(event.kv().mod_revision()),
+                       WrittenNanos(event.kv().value()));
+  }
+  return grpc::Status::OK;
+}
+
 // One Watch stream carrying one watcher per spec: start, send the create
 // requests one after the other, then read until the stream ends.
 class EtcdWatch final : public Tag, public WatchStream {
  public:
   EtcdWatch(etcdserverpb::Watch::Stub& stub, grpc::CompletionQueue* queue,
             const std::vector<WatchSpec>& specs, WatchCallbacks callbacks)
-      : callbacks_(std::move(callbacks)) {
-    for (const WatchSpec& spec : specs) {
-      etcdserverpb::WatchCreateRequest* create =
-          requests_.emplace_back().mutable_create_request();
-      const std::string prefix = KeyPrefix(spec.space, spec.topic);
-      create->set_key(prefix);
-      create->set_range_end(PrefixEnd(prefix));
-      create->set_start_revision(static_cast<int64_t>(spec.start_revision));
-    }
+      : callbacks_(std::move(callbacks)), requests_(WatchRequests(specs)) {
     stream_ = stub.PrepareAsyncWatch(&context_, queue);
     StartUnder([this] { stream_->StartCall(this); });
   }
@@ -78,7 +103,7 @@ class EtcdWatch final : public Tag, public WatchStream {
 
   void Proceed(bool ok) override {
     if (state_ == State::kFinishing) {
-      callbacks_.on_done(status_);
+      callbacks_.on_done(ended_.ok() ? status_ : ended_);
       return;
     }
     if (!ok) {
@@ -97,11 +122,10 @@ class EtcdWatch final : public Tag, public WatchStream {
         state_ = State::kReading;
         break;
       case State::kReading:
-        if (response_.canceled()) {
-          // The watcher is gone (compacted revision, ...): end the stream.
+        if (grpc::Status status = OnWatchResponse(response_, callbacks_);
+            !status.ok()) {
+          if (ended_.ok()) ended_ = status;
           context_.TryCancel();
-        } else {
-          Deliver();
         }
         break;
       case State::kFinishing:
@@ -113,23 +137,16 @@ class EtcdWatch final : public Tag, public WatchStream {
  private:
   enum class State { kStarting, kCreating, kReading, kFinishing };
 
-  void Deliver() {
-    if (response_.created()) callbacks_.on_ready();
-    for (const etcdserverpb::Event& event : response_.events()) {
-      callbacks_.on_event(static_cast<uint64_t>(event.kv().mod_revision()),
-                          WrittenNanos(event.kv().value()));
-    }
-  }
-
   WatchCallbacks callbacks_;
   grpc::ClientContext context_;
+  std::vector<etcdserverpb::WatchRequest> requests_;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest,
                                                 etcdserverpb::WatchResponse>>
       stream_;
-  std::vector<etcdserverpb::WatchRequest> requests_;
   size_t created_ = 0;  // requests written
   etcdserverpb::WatchResponse response_;
   grpc::Status status_;
+  grpc::Status ended_;  // why a watcher was cancelled, if one was
   State state_ = State::kStarting;
 };
 
@@ -214,6 +231,24 @@ std::unique_ptr<WatchStream> EtcdTarget::Watch(
   return std::make_unique<EtcdWatch>(
       *watch_stubs_[static_cast<size_t>(lane) % watch_stubs_.size()],
       queues_.ForLane(lane), specs, std::move(callbacks));
+}
+
+RawStream EtcdTarget::WatchCall(const std::vector<WatchSpec>& specs,
+                                const WatchCallbacks& callbacks) const {
+  RawStream stream;
+  stream.path = "/etcdserverpb.Watch/Watch";
+  for (const etcdserverpb::WatchRequest& request : WatchRequests(specs)) {
+    stream.requests.push_back(request.SerializeAsString());
+  }
+  stream.on_message = [callbacks, response = etcdserverpb::WatchResponse()](
+                          absl::string_view bytes) mutable {
+    if (!response.ParseFromArray(bytes.data(),
+                                 static_cast<int>(bytes.size()))) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response");
+    }
+    return OnWatchResponse(response, callbacks);
+  };
+  return stream;
 }
 
 }  // namespace atlas::bench

@@ -30,6 +30,8 @@ class EtcdTarget final : public Target {
   std::unique_ptr<WatchStream> Watch(int lane,
                                      const std::vector<WatchSpec>& specs,
                                      WatchCallbacks callbacks) override;
+  RawStream WatchCall(const std::vector<WatchSpec>& specs,
+                      const WatchCallbacks& callbacks) const override;
 
  private:
   etcdserverpb::KV::Stub& StubFor(int lane) {

@@ -1,31 +1,34 @@
 #pragma once
 
-// H2Target: another target whose writes and reads go through H2UnaryClient
-// instead of gRPC's client stack (atlas-bench --unary_client h2), as the
-// same bytes on the wire; setup, applies and watches stay with the wrapped
-// target.
+// H2Target: another target whose writes, reads and watches go through
+// H2Client instead of gRPC's client stack (atlas-bench --client h2), as the
+// same messages on the wire; setup and applies stay with the wrapped target.
 
 #include <memory>
 #include <utility>
 #include <vector>
 
-#include "clients/bench/h2_unary_client.h"
+#include "clients/bench/h2_client.h"
 #include "clients/bench/target.h"
 
 namespace atlas::bench {
 
 class H2Target final : public Target {
  public:
-  H2Target(std::unique_ptr<Target> inner, std::unique_ptr<H2UnaryClient> client)
-      : inner_(std::move(inner)), client_(std::move(client)) {}
+  // `unary` carries writes and reads, `watch` the streams.
+  H2Target(std::unique_ptr<Target> inner, std::unique_ptr<H2Client> unary,
+           std::unique_ptr<H2Client> watch)
+      : inner_(std::move(inner)),
+        unary_(std::move(unary)),
+        watch_(std::move(watch)) {}
 
   const char* name() const override { return inner_->name(); }
   absl::Status Setup(int topics) override { return inner_->Setup(topics); }
   void Write(int lane, const WriteOp& op, OpDone done) override {
-    client_->Call(lane, inner_->WriteCall(op), std::move(done));
+    unary_->Call(lane, inner_->WriteCall(op), std::move(done));
   }
   void Read(int lane, char space, uint64_t key, OpDone done) override {
-    client_->Call(lane, inner_->ReadCall(space, key), std::move(done));
+    unary_->Call(lane, inner_->ReadCall(space, key), std::move(done));
   }
   RawCall WriteCall(const WriteOp& op) const override {
     return inner_->WriteCall(op);
@@ -40,12 +43,18 @@ class H2Target final : public Target {
   std::unique_ptr<WatchStream> Watch(int lane,
                                      const std::vector<WatchSpec>& specs,
                                      WatchCallbacks callbacks) override {
-    return inner_->Watch(lane, specs, std::move(callbacks));
+    return watch_->Stream(lane, inner_->WatchCall(specs, callbacks),
+                          std::move(callbacks.on_done));
+  }
+  RawStream WatchCall(const std::vector<WatchSpec>& specs,
+                      const WatchCallbacks& callbacks) const override {
+    return inner_->WatchCall(specs, callbacks);
   }
 
  private:
   std::unique_ptr<Target> inner_;
-  std::unique_ptr<H2UnaryClient> client_;
+  std::unique_ptr<H2Client> unary_;
+  std::unique_ptr<H2Client> watch_;
 };
 
 }  // namespace atlas::bench

@@ -45,12 +45,23 @@ struct WatchSpec {
 };
 
 // A unary call as bytes, for a client that speaks HTTP/2 itself
-// (H2UnaryClient): the method, the serialized request, and how to read the
+// (H2Client): the method, the serialized request, and how to read the
 // serialized response (the same checks the target's gRPC path makes).
 struct RawCall {
   std::string path;  // e.g. "/atlas.v1.Atlas/UpdateEntity"
   std::string request;
   OpResult (*decode)(absl::string_view response) = nullptr;
+};
+
+// A streaming call as bytes (H2Client): the request messages it opens with,
+// and what each response message means.
+struct RawStream {
+  std::string path;
+  std::vector<std::string> requests;
+  // Server streaming: the request side ends after `requests`.
+  bool half_close = false;
+  // Each response message, in order; an error ends the stream with it.
+  std::function<grpc::Status(absl::string_view message)> on_message;
 };
 
 // Called on completion-queue threads; on_ready once per watch, then on_done
@@ -108,6 +119,10 @@ class Target {
   virtual std::unique_ptr<WatchStream> Watch(
       int lane, const std::vector<WatchSpec>& specs,
       WatchCallbacks callbacks) = 0;
+  // The stream Watch opens, as bytes; its messages drive on_ready and
+  // on_event (the caller reports the end to on_done).
+  virtual RawStream WatchCall(const std::vector<WatchSpec>& specs,
+                              const WatchCallbacks& callbacks) const = 0;
 };
 
 }  // namespace atlas::bench

@@ -23,7 +23,8 @@
 #                      write,write-100b,write-hot,write-h2,write-100b-h2,
 #                      read,read-h2,apply,apply-100b,
 #                      apply-basic,apply-basic-100b,
-#                      fanout,fanout-100b,fanout-shared,idle,idle-shared,
+#                      fanout,fanout-h2,fanout-100b,fanout-shared,idle,
+#                      idle-shared,
 #                      catchup,catchup-b100,h2load
 #   --out DIR          keep results here (default: a temp dir, printed)
 #   --summary-only DIR re-print the summary of a previous --out DIR
@@ -34,7 +35,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,write-h2,write-100b-h2,read,read-h2,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,write-h2,write-100b-h2,read,read-h2,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-h2,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -213,15 +214,15 @@ run_row() {
     # client CPU, which otherwise takes cores from the server under test.
     write-h2)
       bench write-h2 "$target" "$port" "$round" -w write -c 256 \
-        --unary_client h2 --channels 8 --payload_bytes 1024 \
+        --client h2 --channels 8 --payload_bytes 1024 \
         --server_pid "$pid" ;;
     write-100b-h2)
       bench write-100b-h2 "$target" "$port" "$round" -w write -c 256 \
-        --unary_client h2 --channels 8 --payload_bytes 100 \
+        --client h2 --channels 8 --payload_bytes 100 \
         --server_pid "$pid" ;;
     read-h2)
       bench read-h2 "$target" "$port" "$round" -w read -c 256 \
-        --unary_client h2 --channels 8 --payload_bytes 1024 \
+        --client h2 --channels 8 --payload_bytes 1024 \
         --read_keys 10000 --server_pid "$pid" ;;
     apply)
       [[ "$target" == atlas ]] || return 0
@@ -245,6 +246,11 @@ run_row() {
     fanout)
       bench fanout "$target" "$port" "$round" -w fanout --subscribers 1000 \
         --topics 10 --rate 1000 --payload_bytes 1024 --watch_channels 16 ;;
+    fanout-h2)
+      # As fanout, through the light HTTP/2 client (streams and writes).
+      bench fanout-h2 "$target" "$port" "$round" -w fanout --client h2 \
+        --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 1024 \
+        --watch_channels 16 ;;
     fanout-100b)
       bench fanout-100b "$target" "$port" "$round" -w fanout \
         --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 100 \
@@ -289,7 +295,7 @@ run_row() {
 # see the same machine load.
 ROWS=(idle idle-shared write write-100b write-hot write-h2 write-100b-h2
       read read-h2 apply apply-100b
-      apply-basic apply-basic-100b fanout fanout-100b
+      apply-basic apply-basic-100b fanout fanout-h2 fanout-100b
       fanout-shared
       catchup catchup-b100 h2load)
 log "results in $OUT (work dir $WORK); $(nproc) cores"

@@ -27,6 +27,7 @@ ROWS = [
     ("apply-basic", "the same, 1 KiB, APPLY_VIEW_BASIC results (entities/s)"),
     ("apply-basic-100b", "the same, 100 B, APPLY_VIEW_BASIC results"),
     ("fanout", "1000 subs, 10 topics, 1000 writes/s, 1 KiB (deliveries/s)"),
+    ("fanout-h2", "as fanout, through the light h2 client (deliveries/s)"),
     ("fanout-100b", "as fanout, 100 B payloads (deliveries/s)"),
     ("fanout-shared", "as fanout, 100 subscribers to a stream (deliveries/s)"),
     ("idle", "10k idle watches, a stream each (opens/s; RSS below)"),
@@ -114,7 +115,8 @@ def summarise(out_dir):
         of_ceiling = (f"{100 * a / ceiling:.0f}%"
                       if a and ceiling and label not in
                       ("ceiling", "idle", "idle-shared", "catchup", "catchup-b100", "fanout",
-                       "fanout-100b", "fanout-shared", "apply", "apply-100b",
+                       "fanout-h2", "fanout-100b", "fanout-shared", "apply",
+                       "apply-100b",
                        "apply-basic", "apply-basic-100b")
                       else "-")
         lat = lambda t: (f"{fmt(med(label, t, 'p50_ms'), 2)}/"
@@ -154,7 +156,7 @@ def summarise(out_dir):
                       f"after {fmt(med(i, t, 'rss_after_mb'), 1)}, "
                       f"{fmt(med(i, t, 'kb_per_watch'), 1)} KiB/watch"
                       for t in ("atlas", "etcd") if (i, t) in rows))
-    for f in ("fanout", "fanout-100b", "fanout-shared"):
+    for f in ("fanout", "fanout-h2", "fanout-100b", "fanout-shared"):
         if (f, "atlas") in rows or (f, "etcd") in rows:
             print(f"{f} details (median): " + "; ".join(
                 f"{t}: writes/s {fmt(med(f, t, 'writes_per_s'))}, "
@@ -214,6 +216,7 @@ def summarise(out_dir):
          f"atlas-bench: atlas {fmt(r)}/s vs etcd {fmt(re_)}/s; "
          f"h2load: GetEntity {fmt(hg)}/s vs Range {fmt(hr)}/s")
     for f, how in (("fanout", "a stream each"),
+                   ("fanout-h2", "a stream each, light h2 client"),
                    ("fanout-shared", "100 to a stream")):
         fd, fp = med(f, "atlas", "ops_per_s"), med(f, "atlas", "p99_ms")
         fm = med(f, "atlas", "missing")

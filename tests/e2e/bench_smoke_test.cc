@@ -81,21 +81,56 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
   EXPECT_EQ(results.at("catchup").value("received", 0.0), 200);
 }
 
-// --unary_client h2: the same writes and reads, sent by atlas-bench's own
-// HTTP/2 client instead of gRPC's.
-TEST_F(BenchSmokeTest, WritesAndReadsRunOverTheLightHttp2Client) {
-  const auto results = Bench(
-      {"-w", "write,read", "--unary_client", "h2", "--duration", "1",
-       "--warmup", "0.2", "-c", "4", "--channels", "2", "--payload_bytes", "64",
-       "--read_keys", "50", "--server_pid", std::to_string(server_pid())});
-  for (const char* workload : {"write", "read"}) {
+// --client h2: the same workloads, sent by atlas-bench's own HTTP/2 client
+// instead of gRPC's.
+TEST_F(BenchSmokeTest, EveryWorkloadRunsOverTheLightHttp2Client) {
+  const auto results = Bench({"-w",
+                              "write,read,fanout,idle,catchup",
+                              "--client",
+                              "h2",
+                              "--duration",
+                              "1",
+                              "--warmup",
+                              "0.2",
+                              "-c",
+                              "4",
+                              "--channels",
+                              "2",
+                              "--watch_channels",
+                              "2",
+                              "--payload_bytes",
+                              "64",
+                              "--read_keys",
+                              "50",
+                              "--subscribers",
+                              "10",
+                              "--topics",
+                              "2",
+                              "--rate",
+                              "50",
+                              "--drain",
+                              "2",
+                              "--streams",
+                              "20",
+                              "--hold",
+                              "0",
+                              "--catchup_events",
+                              "200",
+                              "--server_pid",
+                              std::to_string(server_pid())});
+  for (const char* workload : {"write", "read", "fanout", "idle", "catchup"}) {
     SCOPED_TRACE(workload);
     ASSERT_EQ(results.count(workload), 1u) << "no result line";
     const nlohmann::json& r = results.at(workload);
     EXPECT_EQ(r.value("errors", -1.0), 0) << r.dump();
     EXPECT_GT(r.value("ops_per_s", 0.0), 0) << r.dump();
-    EXPECT_TRUE(r.contains("server_cpu_us")) << r.dump();
   }
+  EXPECT_TRUE(results.at("write").contains("server_cpu_us"));
+  const nlohmann::json& fanout = results.at("fanout");
+  EXPECT_GT(fanout.value("expected", 0.0), 0) << fanout.dump();
+  EXPECT_EQ(fanout.value("missing", -1.0), 0) << fanout.dump();
+  EXPECT_EQ(results.at("idle").value("ready", 0.0), 20);
+  EXPECT_EQ(results.at("catchup").value("received", 0.0), 200);
   // The first write is stored, with the payload the tool sent.
   const ProcessResult got =
       Atlasctl({"get", "documents/bench-w0", "-o", "json"});
@@ -106,12 +141,23 @@ TEST_F(BenchSmokeTest, WritesAndReadsRunOverTheLightHttp2Client) {
       << entity->document().summary();
 }
 
+TEST_F(BenchSmokeTest, WatchesCanShareStreamsOverTheLightHttp2Client) {
+  const auto results = Bench({"-w", "idle", "--client", "h2", "--streams", "30",
+                              "--watches_per_stream", "8", "--hold", "0",
+                              "--watch_channels", "2"});
+  ASSERT_EQ(results.count("idle"), 1u);
+  const nlohmann::json& idle = results.at("idle");
+  EXPECT_EQ(idle.value("errors", -1.0), 0) << idle.dump();
+  EXPECT_EQ(idle.value("grpc_streams", 0.0), 4) << idle.dump();
+  EXPECT_EQ(idle.value("ready", 0.0), 30) << idle.dump();
+}
+
 TEST_F(BenchSmokeTest, TheLightHttp2ClientReportsTheServersErrors) {
   // Entities above the server's --max_entity_bytes (1 MiB) are refused.
-  const auto results = Bench(
-      {"-w", "write", "--unary_client", "h2", "--max_ops", "3", "--duration",
-       "0", "--warmup", "0", "-c", "1", "--payload_bytes", "1100000"},
-      /*exit_code=*/1);
+  const auto results =
+      Bench({"-w", "write", "--client", "h2", "--max_ops", "3", "--duration",
+             "0", "--warmup", "0", "-c", "1", "--payload_bytes", "1100000"},
+            /*exit_code=*/1);
   ASSERT_EQ(results.count("write"), 1u);
   const nlohmann::json& write = results.at("write");
   EXPECT_EQ(write.value("errors", -1.0), 3) << write.dump();
@@ -120,13 +166,26 @@ TEST_F(BenchSmokeTest, TheLightHttp2ClientReportsTheServersErrors) {
   const std::string note = write.value("note", "");
   EXPECT_EQ(note.rfind("first error: 8: ", 0), 0u) << note;
   EXPECT_NE(note.find("max_entity_bytes"), std::string::npos) << note;
+
+  // A WatchMany stream holds at most 1,000 watches: the server ends the
+  // stream's 1,001st, and the error arrives as a message on the stream.
+  const auto watches = Bench({"-w", "idle", "--client", "h2", "--streams",
+                              "1001", "--watches_per_stream", "1001", "--hold",
+                              "0", "--watch_channels", "1"});
+  ASSERT_EQ(watches.count("idle"), 1u);
+  const nlohmann::json& idle = watches.at("idle");
+  EXPECT_EQ(idle.value("ready", 0.0), 1000) << idle.dump();
+  EXPECT_GT(idle.value("errors", 0.0), 0) << idle.dump();
+  EXPECT_NE(idle.value("note", "").find("watch 1001: create: 1000 watches"),
+            std::string::npos)
+      << idle.dump();
 }
 
 TEST_F(BenchSmokeTest, TheLightHttp2ClientSaysWhyItCannotConnect) {
   // Port 1 on loopback: nothing listens there.
   const ProcessResult result =
       RunProcess({ATLAS_BENCH_BIN, "--server", "127.0.0.1:1", "-w", "write",
-                  "--unary_client", "h2"},
+                  "--client", "h2"},
                  absl::Seconds(60));
   EXPECT_EQ(result.exit_code, 2) << Describe(result);
   EXPECT_NE(result.err.find("connecting to 127.0.0.1:1"), std::string::npos)

@@ -1,4 +1,4 @@
-#include "clients/bench/h2_unary_client.h"
+#include "clients/bench/h2_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,19 +20,31 @@
 
 namespace atlas::bench {
 
-struct H2UnaryClient::Pending {
-  RawCall call;
-  OpDone done;
+// One call or stream, from Call/Stream until it ends.
+struct H2Client::Pending {
   int lane = 0;
-  std::string body;  // the request as a gRPC message: flags, length, bytes
+  std::string path;
+  std::string body;  // the request messages, each framed: flags, length
   size_t sent = 0;
-  std::string response;  // the same framing
+  bool end_after_body = true;  // false: the request side stays open
+  // A unary call: the whole response, decoded when the stream closes.
+  OpResult (*decode)(absl::string_view response) = nullptr;
+  OpDone done;
+  // A stream: each response message as it completes, then the end.
+  std::function<grpc::Status(absl::string_view message)> on_message;
+  std::function<void(const grpc::Status&)> on_end;
+  uint64_t stream_key = 0;
+  grpc::Status failed;  // on_message's error, which ended the stream
+  bool cancelled = false;
+  std::string response;  // received bytes not yet consumed
   int http_status = 0;
   int grpc_status = -1;  // none seen
   std::string grpc_message;
+
+  bool is_stream() const { return on_end != nullptr; }
 };
 
-struct H2UnaryClient::Connection {
+struct H2Client::Connection {
   ~Connection() {
     if (session != nullptr) nghttp2_session_del(session);
     if (fd >= 0) close(fd);
@@ -47,12 +59,13 @@ struct H2UnaryClient::Connection {
   bool polling_out = false;  // EPOLLOUT is on
   std::string broken;        // why the connection is unusable, if it is
   absl::flat_hash_map<int32_t, std::unique_ptr<Pending>> open;
+  absl::flat_hash_map<uint64_t, int32_t> stream_ids;  // open streams by key
 };
 
 namespace {
 
-using Connection = H2UnaryClient::Connection;
-using Pending = H2UnaryClient::Pending;
+using Connection = H2Client::Connection;
+using Pending = H2Client::Pending;
 
 constexpr size_t kFrameHeader = 5;  // gRPC message: 1 byte flags, 4 length
 
@@ -64,43 +77,66 @@ grpc::Status Internal(absl::string_view why) {
   return grpc::Status(grpc::StatusCode::INTERNAL, std::string(why));
 }
 
-void Complete(std::unique_ptr<Pending> pending, const OpResult& result) {
-  OpDone done = std::move(pending->done);
-  pending.reset();
-  done(result);
+// The gRPC message at the start of `bytes`: its length, or 0 while
+// incomplete; an error if it is compressed.
+absl::StatusOr<size_t> NextMessage(absl::string_view bytes) {
+  if (bytes.size() < kFrameHeader) return 0;
+  if (bytes[0] != 0) return absl::InternalError("compressed response message");
+  const size_t length = static_cast<uint32_t>(
+      static_cast<uint8_t>(bytes[1]) << 24 |
+      static_cast<uint8_t>(bytes[2]) << 16 |
+      static_cast<uint8_t>(bytes[3]) << 8 | static_cast<uint8_t>(bytes[4]));
+  return bytes.size() < kFrameHeader + length ? 0 : kFrameHeader + length;
 }
 
-// The call's result once its stream closed with `error_code`.
+// How the call ended, from its trailers or its reset.
+grpc::Status EndStatus(const Pending& p, uint32_t error_code) {
+  if (!p.failed.ok()) return p.failed;
+  if (p.grpc_status >= 0) {
+    return grpc::Status(static_cast<grpc::StatusCode>(p.grpc_status),
+                        p.grpc_message);
+  }
+  if (p.cancelled)
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (error_code != NGHTTP2_NO_ERROR) {
+    return Unavailable(
+        absl::StrCat("stream reset: ", nghttp2_http2_strerror(error_code)));
+  }
+  return Internal(
+      absl::StrCat("no grpc-status (HTTP status ", p.http_status, ")"));
+}
+
+// A unary call's result: its status, and its one response message decoded.
 OpResult Decode(const Pending& p, uint32_t error_code) {
-  if (p.grpc_status < 0) {
-    if (error_code != NGHTTP2_NO_ERROR) {
-      return {Unavailable(absl::StrCat("stream reset: ",
-                                       nghttp2_http2_strerror(error_code))),
-              0};
-    }
-    return {Internal(absl::StrCat("no grpc-status (HTTP status ", p.http_status,
-                                  ")")),
+  const grpc::Status status = EndStatus(p, error_code);
+  if (!status.ok()) return {status, 0};
+  const absl::StatusOr<size_t> length = NextMessage(p.response);
+  if (!length.ok() || *length == 0 || *length != p.response.size()) {
+    return {Internal(absl::StrCat("response framing: ", p.response.size(),
+                                  " bytes do not hold one message")),
             0};
   }
-  if (p.grpc_status != 0) {
-    return {grpc::Status(static_cast<grpc::StatusCode>(p.grpc_status),
-                         p.grpc_message),
-            0};
+  return p.decode(absl::string_view(p.response).substr(kFrameHeader));
+}
+
+// Ends the call or stream: its callback runs after it is freed.
+void Finish(std::unique_ptr<Pending> p, uint32_t error_code) {
+  if (p->is_stream()) {
+    const grpc::Status status = EndStatus(*p, error_code);
+    auto on_end = std::move(p->on_end);
+    p.reset();
+    on_end(status);
+  } else {
+    const OpResult result = Decode(*p, error_code);
+    OpDone done = std::move(p->done);
+    p.reset();
+    done(result);
   }
-  const std::string& r = p.response;
-  if (r.size() < kFrameHeader || r[0] != 0) {
-    return {Internal("no uncompressed response message"), 0};
-  }
-  const uint32_t length = static_cast<uint32_t>(
-      static_cast<uint8_t>(r[1]) << 24 | static_cast<uint8_t>(r[2]) << 16 |
-      static_cast<uint8_t>(r[3]) << 8 | static_cast<uint8_t>(r[4]));
-  if (r.size() != kFrameHeader + length) {
-    return {Internal(absl::StrCat("response framing: ", length,
-                                  " bytes announced, ", r.size() - kFrameHeader,
-                                  " received")),
-            0};
-  }
-  return p.call.decode(absl::string_view(r).substr(kFrameHeader));
+}
+
+void Fail(std::unique_ptr<Pending> p, const grpc::Status& status) {
+  p->failed = status;
+  Finish(std::move(p), NGHTTP2_NO_ERROR);
 }
 
 Pending* Find(Connection& c, int32_t stream_id) {
@@ -114,9 +150,12 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                  uint32_t* flags, nghttp2_data_source* source, void*) {
   auto& p = *static_cast<Pending*>(source->ptr);
   const size_t n = std::min(length, p.body.size() - p.sent);
+  if (n == 0 && !p.end_after_body) return NGHTTP2_ERR_DEFERRED;
   std::memcpy(buf, p.body.data() + p.sent, n);
   p.sent += n;
-  if (p.sent == p.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (p.sent == p.body.size() && p.end_after_body) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
   return static_cast<ssize_t>(n);
 }
 
@@ -142,11 +181,35 @@ int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
   return 0;
 }
 
-int OnData(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
-           size_t length, void* user_data) {
+int OnData(nghttp2_session* session, uint8_t, int32_t stream_id,
+           const uint8_t* data, size_t length, void* user_data) {
   Pending* p = Find(*static_cast<Connection*>(user_data), stream_id);
-  if (p != nullptr)
-    p->response.append(reinterpret_cast<const char*>(data), length);
+  if (p == nullptr) return 0;
+  p->response.append(reinterpret_cast<const char*>(data), length);
+  if (!p->is_stream() || !p->failed.ok()) return 0;
+  // A stream hands on each message as soon as it is whole.
+  size_t used = 0;
+  for (;;) {
+    const absl::string_view rest = absl::string_view(p->response).substr(used);
+    absl::StatusOr<size_t> message = NextMessage(rest);
+    grpc::Status status;
+    if (!message.ok()) {
+      status = Internal(message.status().message());
+    } else if (*message == 0) {
+      break;
+    } else {
+      status =
+          p->on_message(rest.substr(kFrameHeader, *message - kFrameHeader));
+      used += *message;
+    }
+    if (!status.ok()) {
+      p->failed = status;
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id,
+                                NGHTTP2_CANCEL);
+      break;
+    }
+  }
+  p->response.erase(0, used);
   return 0;
 }
 
@@ -155,8 +218,8 @@ int OnClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
   auto& c = *static_cast<Connection*>(user_data);
   auto node = c.open.extract(stream_id);
   if (node.empty()) return 0;
-  const OpResult result = Decode(*node.mapped(), error_code);
-  Complete(std::move(node.mapped()), result);
+  if (node.mapped()->is_stream()) c.stream_ids.erase(node.mapped()->stream_key);
+  Finish(std::move(node.mapped()), error_code);
   return 0;
 }
 
@@ -264,9 +327,9 @@ nghttp2_nv Header(absl::string_view name, absl::string_view value) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<H2UnaryClient>> H2UnaryClient::Connect(
+absl::StatusOr<std::unique_ptr<H2Client>> H2Client::Connect(
     const H2Options& options) {
-  std::unique_ptr<H2UnaryClient> client(new H2UnaryClient(options));
+  std::unique_ptr<H2Client> client(new H2Client(options));
   client->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   client->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (client->epoll_fd_ < 0 || client->wake_fd_ < 0) {
@@ -302,16 +365,15 @@ absl::StatusOr<std::unique_ptr<H2UnaryClient>> H2UnaryClient::Connect(
   return client;
 }
 
-H2UnaryClient::H2UnaryClient(const H2Options& options) : options_(options) {}
+H2Client::H2Client(const H2Options& options) : options_(options) {}
 
-H2UnaryClient::~H2UnaryClient() {
+H2Client::~H2Client() {
   if (loop_.joinable()) {
     {
       atlas::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    const uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
+    Wake();
     loop_.join();
   }
   connections_.clear();
@@ -319,30 +381,81 @@ H2UnaryClient::~H2UnaryClient() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-void H2UnaryClient::Call(int lane, RawCall call, OpDone done) {
-  auto pending = std::make_unique<Pending>();
-  pending->body = Framed(call.request);
-  pending->call = std::move(call);
-  pending->done = std::move(done);
-  pending->lane = lane;
+void H2Client::Call(int lane, RawCall call, OpDone done) {
+  auto p = std::make_unique<Pending>();
+  p->lane = lane;
+  p->path = std::move(call.path);
+  p->body = Framed(call.request);
+  p->decode = call.decode;
+  p->done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+namespace {
+
+// Ends a stream from any thread, through the loop.
+class H2Stream final : public WatchStream {
+ public:
+  explicit H2Stream(std::function<void()> cancel)
+      : cancel_(std::move(cancel)) {}
+  void Cancel() override { cancel_(); }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+}  // namespace
+
+std::unique_ptr<WatchStream> H2Client::Stream(
+    int lane, RawStream stream, std::function<void(const grpc::Status&)> done) {
+  auto p = std::make_unique<Pending>();
+  p->lane = lane;
+  p->path = std::move(stream.path);
+  for (const std::string& request : stream.requests) p->body += Framed(request);
+  p->end_after_body = stream.half_close;
+  p->on_message = std::move(stream.on_message);
+  p->on_end = std::move(done);
+  {
+    atlas::MutexLock lock(&mu_);
+    p->stream_key = next_stream_key_++;
+  }
+  const uint64_t key = p->stream_key;
+  Enqueue(std::move(p));
+  return std::make_unique<H2Stream>([this, key] { Cancel(key); });
+}
+
+void H2Client::Enqueue(std::unique_ptr<Pending> pending) {
   bool wake;
   {
     atlas::MutexLock lock(&mu_);
     // The loop submits what its own callbacks queue before it next waits.
-    wake = queued_.empty() && std::this_thread::get_id() != loop_.get_id();
+    wake = queued_.empty() && cancels_.empty() &&
+           std::this_thread::get_id() != loop_.get_id();
     queued_.push_back(std::move(pending));
   }
-  if (wake) {
-    const uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
-  }
+  if (wake) Wake();
 }
 
-void H2UnaryClient::SubmitQueued() {
+void H2Client::Cancel(uint64_t stream_key) {
+  {
+    atlas::MutexLock lock(&mu_);
+    cancels_.push_back(stream_key);
+  }
+  Wake();
+}
+
+void H2Client::Wake() {
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void H2Client::SubmitQueued() {
   std::vector<std::unique_ptr<Pending>> calls;
+  std::vector<uint64_t> cancels;
   {
     atlas::MutexLock lock(&mu_);
     calls.swap(queued_);
+    cancels.swap(cancels_);
   }
   const std::string timeout = absl::StrCat(options_.timeout_ms, "m");
   const std::string authorization = absl::StrCat("Bearer ", options_.token);
@@ -350,43 +463,51 @@ void H2UnaryClient::SubmitQueued() {
     Connection& c =
         *connections_[static_cast<size_t>(p->lane) % connections_.size()];
     if (!c.broken.empty()) {
-      Complete(std::move(p), {Unavailable(c.broken), 0});
+      Fail(std::move(p), Unavailable(c.broken));
       continue;
     }
-    nghttp2_nv headers[] = {
+    std::vector<nghttp2_nv> headers = {
         Header(":method", "POST"),
         Header(":scheme", "http"),
         Header(":authority", options_.server),
-        Header(":path", p->call.path),
+        Header(":path", p->path),
         Header("content-type", "application/grpc"),
         Header("te", "trailers"),
-        Header("grpc-timeout", timeout),
-        Header("authorization", authorization),
     };
-    const size_t header_count =
-        sizeof(headers) / sizeof(headers[0]) - (options_.token.empty() ? 1 : 0);
+    if (!p->is_stream()) headers.push_back(Header("grpc-timeout", timeout));
+    if (!options_.token.empty()) {
+      headers.push_back(Header("authorization", authorization));
+    }
     nghttp2_data_provider body{};
     body.source.ptr = p.get();
     body.read_callback = ReadBody;
-    const int32_t id = nghttp2_submit_request(c.session, nullptr, headers,
-                                              header_count, &body, p.get());
+    const int32_t id = nghttp2_submit_request(
+        c.session, nullptr, headers.data(), headers.size(), &body, p.get());
     if (id < 0) {
-      Complete(std::move(p),
-               {Unavailable(absl::StrCat("cannot start a stream: ",
-                                         nghttp2_strerror(id))),
-                0});
+      Fail(std::move(p), Unavailable(absl::StrCat("cannot start a stream: ",
+                                                  nghttp2_strerror(id))));
       continue;
     }
+    if (p->is_stream()) c.stream_ids.emplace(p->stream_key, id);
     c.open.emplace(id, std::move(p));
+  }
+  for (uint64_t key : cancels) {
+    for (auto& c : connections_) {
+      auto it = c->stream_ids.find(key);
+      if (it == c->stream_ids.end()) continue;
+      if (Pending* p = Find(*c, it->second)) p->cancelled = true;
+      nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, it->second,
+                                NGHTTP2_CANCEL);
+    }
   }
 }
 
-void H2UnaryClient::Loop() {
+void H2Client::Loop() {
   auto fail_open = [](Connection& c) {
     absl::flat_hash_map<int32_t, std::unique_ptr<Pending>> open;
     open.swap(c.open);
-    for (auto& [id, p] : open)
-      Complete(std::move(p), {Unavailable(c.broken), 0});
+    c.stream_ids.clear();
+    for (auto& [id, p] : open) Fail(std::move(p), Unavailable(c.broken));
   };
   auto mark_broken = [&](Connection& c, std::string why) {
     if (c.broken.empty()) c.broken = std::move(why);
