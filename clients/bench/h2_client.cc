@@ -96,8 +96,9 @@ grpc::Status EndStatus(const Pending& p, uint32_t error_code) {
     return grpc::Status(static_cast<grpc::StatusCode>(p.grpc_status),
                         p.grpc_message);
   }
-  if (p.cancelled)
+  if (p.cancelled) {
     return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
   if (error_code != NGHTTP2_NO_ERROR) {
     return Unavailable(
         absl::StrCat("stream reset: ", nghttp2_http2_strerror(error_code)));

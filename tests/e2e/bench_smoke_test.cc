@@ -141,17 +141,6 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsOverTheLightHttp2Client) {
       << entity->document().summary();
 }
 
-TEST_F(BenchSmokeTest, WatchesCanShareStreamsOverTheLightHttp2Client) {
-  const auto results = Bench({"-w", "idle", "--client", "h2", "--streams", "30",
-                              "--watches_per_stream", "8", "--hold", "0",
-                              "--watch_channels", "2"});
-  ASSERT_EQ(results.count("idle"), 1u);
-  const nlohmann::json& idle = results.at("idle");
-  EXPECT_EQ(idle.value("errors", -1.0), 0) << idle.dump();
-  EXPECT_EQ(idle.value("grpc_streams", 0.0), 4) << idle.dump();
-  EXPECT_EQ(idle.value("ready", 0.0), 30) << idle.dump();
-}
-
 TEST_F(BenchSmokeTest, TheLightHttp2ClientReportsTheServersErrors) {
   // Entities above the server's --max_entity_bytes (1 MiB) are refused.
   const auto results =
@@ -193,15 +182,18 @@ TEST_F(BenchSmokeTest, TheLightHttp2ClientSaysWhyItCannotConnect) {
 }
 
 TEST_F(BenchSmokeTest, IdleWatchesCanShareStreams) {
-  const auto results = Bench({"-w", "idle", "--streams", "30",
-                              "--watches_per_stream", "8", "--hold", "0",
-                              "--watch_channels", "2"});
-  ASSERT_EQ(results.count("idle"), 1u);
-  const nlohmann::json& idle = results.at("idle");
-  EXPECT_EQ(idle.value("errors", -1.0), 0) << idle.dump();
-  EXPECT_EQ(idle.value("watches", 0.0), 30) << idle.dump();
-  EXPECT_EQ(idle.value("grpc_streams", 0.0), 4) << idle.dump();
-  EXPECT_EQ(idle.value("ready", 0.0), 30) << idle.dump();
+  for (const char* client : {"grpc", "h2"}) {
+    SCOPED_TRACE(client);
+    const auto results = Bench({"-w", "idle", "--client", client, "--streams",
+                                "30", "--watches_per_stream", "8", "--hold",
+                                "0", "--watch_channels", "2"});
+    ASSERT_EQ(results.count("idle"), 1u);
+    const nlohmann::json& idle = results.at("idle");
+    EXPECT_EQ(idle.value("errors", -1.0), 0) << idle.dump();
+    EXPECT_EQ(idle.value("watches", 0.0), 30) << idle.dump();
+    EXPECT_EQ(idle.value("grpc_streams", 0.0), 4) << idle.dump();
+    EXPECT_EQ(idle.value("ready", 0.0), 30) << idle.dump();
+  }
 }
 
 }  // namespace
