@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "clients/bench/parse_response.h"
 #include "clients/bench/payload.h"
 
 namespace atlas::bench {
@@ -40,10 +41,8 @@ v1::GetEntityRequest ReadRequest(char space, uint64_t key) {
 template <typename Response>
 OpResult DecodeRevision(absl::string_view bytes) {
   Response response;
-  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return {grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response"), 0};
-  }
-  return {grpc::Status::OK, response.revision()};
+  grpc::Status status = ParseResponse(bytes, response);
+  return {std::move(status), response.revision()};
 }
 
 v1::WatchRequest WatchRequestFor(const WatchSpec& spec) {
@@ -108,17 +107,6 @@ grpc::Status OnWatchManyResponse(const v1::WatchManyResponse& response,
     DeliverEvents(item.response(), callbacks);
   }
   return grpc::Status::OK;
-}
-
-template <typename Message>
-bool Parse(absl::string_view bytes, Message& message) {
-  return message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-}
-
-const grpc::Status& Unparsable() {
-  static const grpc::Status* status =
-      new grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response");
-  return *status;
 }
 
 // One Watch server stream: start, then read until the stream ends.
@@ -336,9 +324,9 @@ RawStream AtlasTarget::WatchCall(const std::vector<WatchSpec>& specs,
     stream.half_close = true;
     stream.on_message = [callbacks, response = v1::WatchResponse(),
                          ready = false](absl::string_view bytes) mutable {
-      if (!Parse(bytes, response)) return Unparsable();
-      OnWatchResponse(response, ready, callbacks);
-      return grpc::Status::OK;
+      grpc::Status status = ParseResponse(bytes, response);
+      if (status.ok()) OnWatchResponse(response, ready, callbacks);
+      return status;
     };
     return stream;
   }
@@ -349,8 +337,9 @@ RawStream AtlasTarget::WatchCall(const std::vector<WatchSpec>& specs,
   stream.on_message = [callbacks, response = v1::WatchManyResponse(),
                        ready = std::vector<bool>(specs.size() + 1, false)](
                           absl::string_view bytes) mutable {
-    if (!Parse(bytes, response)) return Unparsable();
-    return OnWatchManyResponse(response, ready, callbacks);
+    grpc::Status status = ParseResponse(bytes, response);
+    return status.ok() ? OnWatchManyResponse(response, ready, callbacks)
+                       : status;
   };
   return stream;
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "clients/bench/parse_response.h"
 #include "clients/bench/payload.h"
 
 namespace atlas::bench {
@@ -49,10 +50,9 @@ template <typename Response,
           OpResult (*Result)(const grpc::Status&, const Response&)>
 OpResult Decode(absl::string_view bytes) {
   Response response;
-  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return {grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response"), 0};
-  }
-  return Result(grpc::Status::OK, response);
+  grpc::Status status = ParseResponse(bytes, response);
+  if (!status.ok()) return {std::move(status), 0};
+  return Result(status, response);
 }
 
 // The create requests of a Watch stream, one watcher per spec.
@@ -242,11 +242,8 @@ RawStream EtcdTarget::WatchCall(const std::vector<WatchSpec>& specs,
   }
   stream.on_message = [callbacks, response = etcdserverpb::WatchResponse()](
                           absl::string_view bytes) mutable {
-    if (!response.ParseFromArray(bytes.data(),
-                                 static_cast<int>(bytes.size()))) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "unparsable response");
-    }
-    return OnWatchResponse(response, callbacks);
+    grpc::Status status = ParseResponse(bytes, response);
+    return status.ok() ? OnWatchResponse(response, callbacks) : status;
   };
   return stream;
 }
