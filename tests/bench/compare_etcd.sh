@@ -6,8 +6,9 @@
 # free loopback ports in temporary directories, runs the workload against one
 # and then right away the other with atlas-bench (the order alternates
 # between rounds), measures the bare unary-RPC ceiling of an atlas-server
-# process with h2load
-# (grpc.health.v1.Health/Check), plus h2load references for etcd Put/Range and
+# process with h2load (grpc.health.v1.Health/Check; for the write rows on
+# that row's own server, right before it), plus h2load references for etcd
+# Put/Range and
 # Atlas GetEntity, and stops the servers. At the end it prints one table of
 # medians over the rounds with the ratios Atlas/etcd and each Atlas figure as
 # a fraction of the ceiling, and the goals of the benchmark issue.
@@ -182,9 +183,18 @@ stop_server() {  # PID
   wait "$1" 2>/dev/null || true
 }
 
+# Rows held against the ceiling: on Atlas, the ceiling is measured on the
+# row's own fresh server right before the row (label ceiling-ROW), so the
+# fraction compares two figures of one process at one time.
+CEILING_ROWS=" write write-100b write-h2 write-100b-h2 "
+
 # run_row ROW TARGET PORT PID ROUND: one row of the table on one target.
 run_row() {
   local row="$1" target="$2" port="$3" pid="$4" round="$5"
+  if [[ "$target" == atlas && "$CEILING_ROWS" == *" $row "* ]]; then
+    run_h2load "ceiling-$row" atlas "$port" /grpc.health.v1.Health/Check \
+      health.bin "$round"
+  fi
   case "$row" in
     idle)
       bench idle "$target" "$port" "$round" -w idle --streams 10000 \

@@ -107,13 +107,21 @@ def summarise(out_dir):
         return median([mine[k] / other[k] for k in mine
                        if mine[k] and other.get(k)])
 
+    def ceiling_of(label):
+        """The ceiling row a row is held against: the one measured on the
+        row's own server when there is one (compare_etcd.sh does that for
+        the write rows), else the h2load row's."""
+        own = f"ceiling-{label}"
+        return own if (own, "atlas") in rows else "ceiling"
+
     rounds = max((r["round"] for rs in rows.values() for r in rs), default=0)
     ceiling = med("ceiling", "atlas", "ops_per_s")
     print(f"\nMedians over {rounds} round(s); ratio = Atlas/etcd of the "
           f"medians, r/rnd = median of the ratios within each round; "
           f"ceiling = h2load Health/Check on the same atlas-server "
           f"({fmt(ceiling)} req/s); of ceil = median of Atlas/ceiling "
-          f"within each round.\n")
+          f"within each round (write rows: the ceiling measured on the "
+          f"row's own server just before it, rows ceiling-*).\n")
     header = (f"{'row':<13} {'atlas /s':>11} {'etcd /s':>11} {'ratio':>6} "
               f"{'r/rnd':>6} "
               f"{'of ceil':>7} {'atlas p50/p99 ms':>17} {'etcd p50/p99 ms':>17} "
@@ -128,7 +136,7 @@ def summarise(out_dir):
         ratio = f"{a / e:.2f}" if a and e else "-"
         rr = per_round(label, label, "etcd")
         round_ratio = f"{rr:.2f}" if rr else "-"
-        fc = per_round(label, "ceiling", "atlas")
+        fc = per_round(label, ceiling_of(label), "atlas")
         of_ceiling = (f"{100 * fc:.0f}%"
                       if fc and label not in
                       ("ceiling", "idle", "idle-shared", "catchup", "catchup-b100", "fanout",
@@ -144,6 +152,13 @@ def summarise(out_dir):
         print(f"{label:<13} {fmt(a):>11} {fmt(e):>11} {ratio:>6} "
               f"{round_ratio:>6} {of_ceiling:>7} {lat('atlas'):>17} {lat('etcd'):>17} "
               f"{err('atlas') + '/' + err('etcd'):>9}  {what}")
+
+    own = sorted({label for label, _ in rows if label.startswith("ceiling-")})
+    if own:
+        print("\nceilings measured on the write rows' own servers (medians): "
+              + "; ".join(f"{label[len('ceiling-'):]} "
+                          f"{fmt(med(label, 'atlas', 'ops_per_s'))}/s"
+                          for label in own))
 
     # Where the CPU goes (atlas-bench --server_pid): each server's CPU time
     # per write, read or entity, and the cores each side used.
@@ -198,14 +213,16 @@ def summarise(out_dir):
     for label, how in (("write", "gRPC client"),
                        ("write-h2", "light h2 client on both")):
         w, we = med(label, "atlas", "ops_per_s"), med(label, "etcd", "ops_per_s")
-        rr, fc = per_round(label, label, "etcd"), per_round(label, "ceiling", "atlas")
+        rr = per_round(label, label, "etcd")
+        fc = per_round(label, ceiling_of(label), "atlas")
         goal(f"writes 1 KiB >= 1.5x etcd puts, {how}",
              None if rr is None else rr >= 1.5,
              f"atlas {fmt(w)}/s vs etcd {fmt(we)}/s, {fmt(rr, 2)}x by round "
              f"(etcd h2load put {fmt(wp)}/s)")
         goal(f"writes >= 45% of ceiling, {how}",
              None if fc is None else fc >= 0.45,
-             f"{100 * fc:.0f}% by round ({fmt(w)}/s, ceiling {fmt(ceiling)})"
+             f"{100 * fc:.0f}% by round ({fmt(w)}/s, ceiling "
+             f"{fmt(med(ceiling_of(label), 'atlas', 'ops_per_s'))})"
              if fc else "-")
     ap = med("apply", "atlas", "ops_per_s")
     ap100 = med("apply-100b", "atlas", "ops_per_s")
