@@ -37,12 +37,10 @@ v1::GetEntityRequest ReadRequest(char space, uint64_t key) {
   return request;
 }
 
-// A serialized response's revision, as the gRPC path reads it.
+// A call's result: its status and the revision the response reports.
 template <typename Response>
-OpResult DecodeRevision(absl::string_view bytes) {
-  Response response;
-  grpc::Status status = ParseResponse(bytes, response);
-  return {std::move(status), response.revision()};
+OpResult RevisionResult(const grpc::Status& status, const Response& response) {
+  return {status, response.revision()};
 }
 
 v1::WatchRequest WatchRequestFor(const WatchSpec& spec) {
@@ -263,7 +261,7 @@ void AtlasTarget::Write(int lane, const WriteOp& op, OpDone done) {
       std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::WriteEntityResponse& response) {
-        done({status, response.revision()});
+        done(RevisionResult(status, response));
       });
 }
 
@@ -274,19 +272,19 @@ void AtlasTarget::Read(int lane, char space, uint64_t key, OpDone done) {
       std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::GetEntityResponse& response) {
-        done({status, response.revision()});
+        done(RevisionResult(status, response));
       });
 }
 
 RawCall AtlasTarget::WriteCall(const WriteOp& op) const {
   return {"/atlas.v1.Atlas/UpdateEntity", WriteRequest(op).SerializeAsString(),
-          &DecodeRevision<v1::WriteEntityResponse>};
+          &DecodeResponse<v1::WriteEntityResponse, RevisionResult>};
 }
 
 RawCall AtlasTarget::ReadCall(char space, uint64_t key) const {
   return {"/atlas.v1.Atlas/GetEntity",
           ReadRequest(space, key).SerializeAsString(),
-          &DecodeRevision<v1::GetEntityResponse>};
+          &DecodeResponse<v1::GetEntityResponse, RevisionResult>};
 }
 
 void AtlasTarget::Apply(int lane, const std::vector<WriteOp>& ops,
@@ -299,7 +297,7 @@ void AtlasTarget::Apply(int lane, const std::vector<WriteOp>& ops,
       queues_.ForLane(lane), std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::ApplyEntitiesResponse& response) {
-        done({status, response.revision()});
+        done(RevisionResult(status, response));
       });
 }
 

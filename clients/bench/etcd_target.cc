@@ -45,16 +45,6 @@ OpResult RangeResult(const grpc::Status& status,
   return {result, static_cast<uint64_t>(response.header().revision())};
 }
 
-// A serialized response read as the gRPC path reads it.
-template <typename Response,
-          OpResult (*Result)(const grpc::Status&, const Response&)>
-OpResult Decode(absl::string_view bytes) {
-  Response response;
-  grpc::Status status = ParseResponse(bytes, response);
-  if (!status.ok()) return {std::move(status), 0};
-  return Result(status, response);
-}
-
 // The create requests of a Watch stream, one watcher per spec.
 std::vector<etcdserverpb::WatchRequest> WatchRequests(
     const std::vector<WatchSpec>& specs) {
@@ -204,12 +194,12 @@ void EtcdTarget::Read(int lane, char space, uint64_t key, OpDone done) {
 
 RawCall EtcdTarget::WriteCall(const WriteOp& op) const {
   return {"/etcdserverpb.KV/Put", PutFor(op).SerializeAsString(),
-          &Decode<etcdserverpb::PutResponse, PutResult>};
+          &DecodeResponse<etcdserverpb::PutResponse, PutResult>};
 }
 
 RawCall EtcdTarget::ReadCall(char space, uint64_t key) const {
   return {"/etcdserverpb.KV/Range", RangeFor(space, key).SerializeAsString(),
-          &Decode<etcdserverpb::RangeResponse, RangeResult>};
+          &DecodeResponse<etcdserverpb::RangeResponse, RangeResult>};
 }
 
 etcdserverpb::RangeRequest EtcdTarget::RangeFor(char space,

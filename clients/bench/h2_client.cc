@@ -280,7 +280,9 @@ absl::StatusOr<int> Dial(const std::string& server) {
 }
 
 std::string Framed(const std::string& message) {
-  std::string body(kFrameHeader, '\0');
+  std::string body;
+  body.reserve(kFrameHeader + message.size());
+  body.append(kFrameHeader, '\0');
   const auto length = static_cast<uint32_t>(message.size());
   body[1] = static_cast<char>(length >> 24);
   body[2] = static_cast<char>(length >> 16);
@@ -366,7 +368,10 @@ absl::StatusOr<std::unique_ptr<H2Client>> H2Client::Connect(
   return client;
 }
 
-H2Client::H2Client(const H2Options& options) : options_(options) {}
+H2Client::H2Client(const H2Options& options)
+    : options_(options),
+      timeout_(absl::StrCat(options.timeout_ms, "m")),
+      authorization_(absl::StrCat("Bearer ", options.token)) {}
 
 H2Client::~H2Client() {
   if (loop_.joinable()) {
@@ -422,7 +427,7 @@ std::unique_ptr<WatchStream> H2Client::Stream(
   }
   const uint64_t key = p->stream_key;
   Enqueue(std::move(p));
-  return std::make_unique<H2Stream>([this, key] { Cancel(key); });
+  return std::make_unique<H2Stream>([this, lane, key] { Cancel(lane, key); });
 }
 
 void H2Client::Enqueue(std::unique_ptr<Pending> pending) {
@@ -437,12 +442,16 @@ void H2Client::Enqueue(std::unique_ptr<Pending> pending) {
   if (wake) Wake();
 }
 
-void H2Client::Cancel(uint64_t stream_key) {
+void H2Client::Cancel(int lane, uint64_t stream_key) {
   {
     atlas::MutexLock lock(&mu_);
-    cancels_.push_back(stream_key);
+    cancels_.emplace_back(lane, stream_key);
   }
   Wake();
+}
+
+H2Client::Connection& H2Client::ConnectionFor(int lane) {
+  return *connections_[static_cast<size_t>(lane) % connections_.size()];
 }
 
 void H2Client::Wake() {
@@ -452,17 +461,14 @@ void H2Client::Wake() {
 
 void H2Client::SubmitQueued() {
   std::vector<std::unique_ptr<Pending>> calls;
-  std::vector<uint64_t> cancels;
+  std::vector<std::pair<int, uint64_t>> cancels;
   {
     atlas::MutexLock lock(&mu_);
     calls.swap(queued_);
     cancels.swap(cancels_);
   }
-  const std::string timeout = absl::StrCat(options_.timeout_ms, "m");
-  const std::string authorization = absl::StrCat("Bearer ", options_.token);
   for (std::unique_ptr<Pending>& p : calls) {
-    Connection& c =
-        *connections_[static_cast<size_t>(p->lane) % connections_.size()];
+    Connection& c = ConnectionFor(p->lane);
     if (!c.broken.empty()) {
       Fail(std::move(p), Unavailable(c.broken));
       continue;
@@ -475,9 +481,9 @@ void H2Client::SubmitQueued() {
         Header("content-type", "application/grpc"),
         Header("te", "trailers"),
     };
-    if (!p->is_stream()) headers.push_back(Header("grpc-timeout", timeout));
+    if (!p->is_stream()) headers.push_back(Header("grpc-timeout", timeout_));
     if (!options_.token.empty()) {
-      headers.push_back(Header("authorization", authorization));
+      headers.push_back(Header("authorization", authorization_));
     }
     nghttp2_data_provider body{};
     body.source.ptr = p.get();
@@ -492,28 +498,25 @@ void H2Client::SubmitQueued() {
     if (p->is_stream()) c.stream_ids.emplace(p->stream_key, id);
     c.open.emplace(id, std::move(p));
   }
-  for (uint64_t key : cancels) {
-    for (auto& c : connections_) {
-      auto it = c->stream_ids.find(key);
-      if (it == c->stream_ids.end()) continue;
-      if (Pending* p = Find(*c, it->second)) p->cancelled = true;
-      nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, it->second,
-                                NGHTTP2_CANCEL);
-    }
+  for (const auto& [lane, key] : cancels) {
+    Connection& c = ConnectionFor(lane);
+    auto it = c.stream_ids.find(key);
+    if (it == c.stream_ids.end()) continue;  // already ended
+    if (Pending* p = Find(c, it->second)) p->cancelled = true;
+    nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, it->second,
+                              NGHTTP2_CANCEL);
   }
 }
 
 void H2Client::Loop() {
-  auto fail_open = [](Connection& c) {
+  // Fails what is open on the connection; later calls on it fail at once.
+  auto mark_broken = [&](Connection& c, std::string why) {
+    if (c.broken.empty()) c.broken = std::move(why);
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
     absl::flat_hash_map<int32_t, std::unique_ptr<Pending>> open;
     open.swap(c.open);
     c.stream_ids.clear();
     for (auto& [id, p] : open) Fail(std::move(p), Unavailable(c.broken));
-  };
-  auto mark_broken = [&](Connection& c, std::string why) {
-    if (c.broken.empty()) c.broken = std::move(why);
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-    fail_open(c);
   };
   std::vector<epoll_event> events(connections_.size() + 1);
   char buffer[64 * 1024];
@@ -525,12 +528,9 @@ void H2Client::Loop() {
       if (events[i].data.ptr == nullptr) {
         uint64_t count;
         (void)!read(wake_fd_, &count, sizeof(count));
-        {
-          atlas::MutexLock lock(&mu_);
-          if (stopping_) return;
-        }
-        SubmitQueued();
-        continue;
+        atlas::MutexLock lock(&mu_);
+        if (stopping_) return;
+        continue;  // what was queued is submitted below
       }
       Connection& c = *static_cast<Connection*>(events[i].data.ptr);
       if (!c.broken.empty()) continue;

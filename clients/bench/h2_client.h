@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,7 +59,8 @@ class H2Client {
  private:
   explicit H2Client(const H2Options& options);
   void Enqueue(std::unique_ptr<Pending> pending);
-  void Cancel(uint64_t stream_key);
+  void Cancel(int lane, uint64_t stream_key);
+  Connection& ConnectionFor(int lane);
   void Wake();
   void Loop();
   // On the loop thread: submits what Call and Stream queued, then resets
@@ -66,13 +68,16 @@ class H2Client {
   void SubmitQueued();
 
   const H2Options options_;
+  const std::string timeout_;        // grpc-timeout of unary calls
+  const std::string authorization_;  // sent if options_.token is set
   std::vector<std::unique_ptr<Connection>> connections_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: work queued, or stop
   std::thread loop_;
   atlas::Mutex mu_;
   std::vector<std::unique_ptr<Pending>> queued_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint64_t> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<int, uint64_t>> cancels_  // lane, stream key
+      ABSL_GUARDED_BY(mu_);
   uint64_t next_stream_key_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };

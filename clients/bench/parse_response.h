@@ -1,10 +1,15 @@
 #pragma once
 
-// ParseResponse: a response message from the bytes H2Client received, with
-// the error a call reports when they are not one.
+// What H2Client received, read as the gRPC path reads it: ParseResponse
+// parses the bytes into a message (with the error a call reports when they
+// are not one), DecodeResponse then applies the same `Result` function the
+// target's gRPC path applies to the message it received.
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "clients/bench/target.h"
 #include "grpcpp/support/status.h"
 
 namespace atlas::bench {
@@ -18,6 +23,15 @@ grpc::Status ParseResponse(absl::string_view bytes, Message& message) {
       grpc::StatusCode::INTERNAL,
       absl::StrCat("unparsable ", Message::descriptor()->full_name(), " (",
                    bytes.size(), " bytes)"));
+}
+
+template <typename Response,
+          OpResult (*Result)(const grpc::Status&, const Response&)>
+OpResult DecodeResponse(absl::string_view bytes) {
+  Response response;
+  grpc::Status status = ParseResponse(bytes, response);
+  if (!status.ok()) return {std::move(status), 0};
+  return Result(status, response);
 }
 
 }  // namespace atlas::bench

@@ -38,16 +38,53 @@ class BenchSmokeTest : public E2eTest {
     }
     return by_workload;
   }
+
+  // `workloads` at tiny sizes over `client` (grpc or h2), reporting the
+  // server's CPU.
+  std::vector<std::string> TinyRun(const std::string& workloads,
+                                   const std::string& client) {
+    return {"-w",
+            workloads,
+            "--client",
+            client,
+            "--duration",
+            "1",
+            "--warmup",
+            "0.2",
+            "-c",
+            "4",
+            "--channels",
+            "2",
+            "--watch_channels",
+            "2",
+            "--payload_bytes",
+            "64",
+            "--read_keys",
+            "50",
+            "--batch",
+            "5",
+            "--subscribers",
+            "10",
+            "--topics",
+            "2",
+            "--rate",
+            "50",
+            "--drain",
+            "2",
+            "--streams",
+            "20",
+            "--hold",
+            "0",
+            "--catchup_events",
+            "200",
+            "--server_pid",
+            std::to_string(server_pid())};
+  }
 };
 
 TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
-  const auto results = Bench(
-      {"-w", "write,apply,read,fanout,idle,catchup", "--duration", "1",
-       "--warmup", "0.2", "-c", "4", "--channels", "2", "--watch_channels",
-       "2", "--payload_bytes", "64", "--read_keys", "50", "--batch", "5",
-       "--subscribers", "10", "--topics", "2", "--rate", "50", "--drain", "2",
-       "--streams", "20", "--hold", "0", "--catchup_events", "200",
-       "--server_pid", std::to_string(server_pid())});
+  const auto results =
+      Bench(TinyRun("write,apply,read,fanout,idle,catchup", "grpc"));
   for (const char* workload :
        {"write", "apply", "read", "fanout", "idle", "catchup"}) {
     SCOPED_TRACE(workload);
@@ -84,40 +121,7 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsAgainstAtlas) {
 // --client h2: the same workloads, sent by atlas-bench's own HTTP/2 client
 // instead of gRPC's.
 TEST_F(BenchSmokeTest, EveryWorkloadRunsOverTheLightHttp2Client) {
-  const auto results = Bench({"-w",
-                              "write,read,fanout,idle,catchup",
-                              "--client",
-                              "h2",
-                              "--duration",
-                              "1",
-                              "--warmup",
-                              "0.2",
-                              "-c",
-                              "4",
-                              "--channels",
-                              "2",
-                              "--watch_channels",
-                              "2",
-                              "--payload_bytes",
-                              "64",
-                              "--read_keys",
-                              "50",
-                              "--subscribers",
-                              "10",
-                              "--topics",
-                              "2",
-                              "--rate",
-                              "50",
-                              "--drain",
-                              "2",
-                              "--streams",
-                              "20",
-                              "--hold",
-                              "0",
-                              "--catchup_events",
-                              "200",
-                              "--server_pid",
-                              std::to_string(server_pid())});
+  const auto results = Bench(TinyRun("write,read,fanout,idle,catchup", "h2"));
   for (const char* workload : {"write", "read", "fanout", "idle", "catchup"}) {
     SCOPED_TRACE(workload);
     ASSERT_EQ(results.count(workload), 1u) << "no result line";
