@@ -227,6 +227,16 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeJson(absl::string_view text,
   return decoded;
 }
 
+// yaml-cpp 0.7 writes a carriage return (and other control characters)
+// into a plain scalar as is, where a reader takes it for a line break; in
+// double quotes it is escaped.
+bool HasControlCharacter(absl::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f;
+  });
+}
+
 void EmitYaml(const YAML::Node& node, YAML::Emitter* out) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -248,7 +258,8 @@ void EmitYaml(const YAML::Node& node, YAML::Emitter* out) {
       break;
     case YAML::NodeType::Scalar:
       // In JSON, strings are quoted ("!" tag); numbers and booleans are not.
-      if (node.Tag() == "!" && PlainScalarIsNotString(node.Scalar())) {
+      if ((node.Tag() == "!" && PlainScalarIsNotString(node.Scalar())) ||
+          HasControlCharacter(node.Scalar())) {
         *out << YAML::DoubleQuoted;
       }
       *out << node.Scalar();

@@ -417,6 +417,26 @@ TEST(EncodeTest, YamlRoundTripsTrickyStrings) {
                                             "key: value\nnext: line",
                                             "\\",
                                             "tab\tinside",
+                                            "a\rb",
+                                            "\r",
+                                            "a\r",
+                                            "\x0c",
+                                            "\x0b",
+                                            "\x1b",
+                                            std::string("a\0"
+                                                        "b",
+                                                        3),
+                                            "\xC2\x85",
+                                            "a\xC2\x85"
+                                            "b",
+                                            "\xE2\x80\xA9",
+                                            "a\xE2\x80\xA8"
+                                            "b",
+                                            "\xC2\xA0",
+                                            "a \n b",
+                                            "a\n\n\nb",
+                                            "\n\n",
+                                            " a\n",
                                             "G/TBT/N/EU/850/Add.1",
                                             "para. 3.7(b)(i), pp. 14-15"};
   for (const std::string& text : strings) {
