@@ -451,6 +451,31 @@ TEST(EncodeTest, YamlRoundTripsTrickyStrings) {
   }
 }
 
+// Every ASCII character, and the Unicode ones YAML gives a meaning (line
+// and paragraph separators, NEL, BOM, NBSP), alone and at the start, middle
+// and end of a string, in a scalar field and a list.
+TEST(EncodeTest, YamlRoundTripsEveryCharacterAnywhere) {
+  std::vector<std::string> characters;
+  for (int c = 1; c < 0x80; ++c)
+    characters.emplace_back(1, static_cast<char>(c));
+  for (const char* unicode : {"\xC2\x85", "\xC2\xA0", "\xE2\x80\xA8",
+                              "\xE2\x80\xA9", "\xEF\xBB\xBF"}) {
+    characters.emplace_back(unicode);
+  }
+  for (const std::string& c : characters) {
+    for (const std::string& text :
+         {c, c + "ab", "a" + c + "b", "ab" + c, c + c}) {
+      Entity entity;
+      entity.set_name("documents/x");
+      entity.set_title(text);
+      entity.add_topics(text);
+      absl::StatusOr<std::string> yaml = EncodeYaml(entity);
+      ASSERT_TRUE(yaml.ok()) << yaml.status();
+      ExpectRoundTrip(entity, *yaml, "out.yaml");
+    }
+  }
+}
+
 TEST(EncodeTest, JsonRoundTripsARichEntity) {
   const Entity entity = RichEntity();
   absl::StatusOr<std::string> line =
