@@ -99,6 +99,46 @@ TEST(DecodeEntitiesTest, ReadsJsonObjectAndArray) {
   EXPECT_EQ(many[1].origin.line, 3);
 }
 
+// Files saved with Windows line endings read as the same entities, with
+// the same document lines.
+TEST(DecodeEntitiesTest, ReadsCrLfLineEndings) {
+  auto crlf = [](std::string text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\n') out.push_back('\r');
+      out.push_back(c);
+    }
+    return out;
+  };
+  const std::string yaml =
+      "name: agreements/tbt\n"
+      "title: Agreement on Technical Barriers to Trade\n"
+      "topics:\n"
+      "  - standards\n"
+      "---\n"
+      "name: bodies/tbt-committee\n"
+      "body: {acronym: TBT Committee}\n";
+  const std::string json =
+      "[\n"
+      "  {\"name\": \"members/japan\", \"member\": {\"code\": \"JPN\"}},\n"
+      "  {\"name\": \"members/eu\"}\n"
+      "]\n";
+  for (const auto& [text, file] :
+       {std::pair{yaml, "wto.yaml"}, std::pair{json, "wto.json"}}) {
+    std::vector<DecodedEntity> lf = DecodeOk(text, file);
+    std::vector<DecodedEntity> windows = DecodeOk(crlf(text), file);
+    ASSERT_EQ(lf.size(), 2u) << file;
+    ASSERT_EQ(windows.size(), lf.size()) << file;
+    for (size_t i = 0; i < lf.size(); ++i) {
+      EXPECT_EQ(windows[i].entity.SerializeAsString(),
+                lf[i].entity.SerializeAsString())
+          << file << " document " << i + 1 << ": "
+          << windows[i].entity.ShortDebugString();
+      EXPECT_EQ(windows[i].origin.line, lf[i].origin.line) << file;
+    }
+  }
+}
+
 TEST(DecodeEntitiesTest, DetectsJsonWithoutExtension) {
   std::vector<DecodedEntity> decoded =
       DecodeOk("  [{\"name\": \"members/eu\", \"member\": {}}]", "<stdin>");
