@@ -9,7 +9,8 @@
 # (corpus/TARGET/) and saved regressions (regressions/TARGET/); what it
 # learns goes to build-fuzz/corpus/TARGET/, so later runs start further on.
 # An input that breaks a property is written to build-fuzz/crashes/TARGET/
-# and fails the script: fix the bug, then copy the input to
+# (and printed as base64 with a command that replays it, for CI logs) and
+# fails the script: fix the bug, then copy the input to
 # regressions/TARGET/, where the fuzz_replay_TARGET ctest replays it in every
 # build.
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/common.sh"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --time) seconds=$2; shift 2 ;;
     --time=*) seconds=${1#--time=}; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -58,6 +59,18 @@ for target in "${targets[@]}"; do
       -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
       "$corpus" "${seeds[@]}" 2>"$BUILD_DIR/fuzz-$target.log"; then
     tail -n 60 "$BUILD_DIR/fuzz-$target.log" >&2
+    # CI runs in a clone that is thrown away: print the input itself, so it
+    # can be replayed from the log alone.
+    for input in "$crashes"/*; do
+      [ -f "$input" ] || continue
+      if [ "$(stat -c %s "$input")" -le 65536 ]; then
+        echo "run_fuzzers: input $(basename "$input"), to replay:" \
+          "echo '$(base64 -w0 "$input")' | base64 -d > input &&" \
+          "$binary input" >&2
+      else
+        echo "run_fuzzers: input $input is over 64 KiB; not printed" >&2
+      fi
+    done
     failed+=("$target")
   else
     grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' \
