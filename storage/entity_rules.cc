@@ -135,24 +135,43 @@ bool IsUrl(absl::string_view s) {
          (absl::StartsWith(s, "http://") && s.size() > 7);
 }
 
-// RFC 3629 UTF-8 (no overlong forms, surrogates or code points past
-// U+10FFFF): what Protobuf demands of a string field when it parses one, so
-// an entity that passes can be read back from the store.
-bool IsValidUtf8(absl::string_view s) {
+// What ScanText finds in a string: the first problem, if any.
+struct TextScan {
+  enum class Verdict { kOk, kNotUtf8, kControl } verdict = Verdict::kOk;
+  size_t at = 0;  // byte offset of the problem
+};
+
+// One pass over `s` for two rules of the record's text:
+// - RFC 3629 UTF-8 (no overlong forms, surrogates or code points past
+//   U+10FFFF): what Protobuf demands of a string field when it parses one,
+//   so an entity that passes can be read back from the store;
+// - no control characters: C0 but tab and line feed, DEL, and C1
+//   (U+0080-U+009F). None belongs in the record's text, and printed to a
+//   terminal (atlasctl's tables) they can move the cursor or rewrite what
+//   was shown.
+TextScan ScanText(absl::string_view s) {
+  using Verdict = TextScan::Verdict;
+  constexpr uint64_t kOnes = 0x0101010101010101u;
   constexpr uint64_t kHighBits = 0x8080808080808080u;
   size_t i = 0;
   while (i < s.size()) {
-    // ASCII, eight bytes at a time (most text is ASCII).
+    // Eight bytes at a time while all are printable ASCII (most text is).
     uint64_t word;
     if (s.size() - i >= sizeof(word)) {
       std::memcpy(&word, s.data() + i, sizeof(word));
-      if ((word & kHighBits) == 0) {
+      // A high bit is set in `word` for a byte past 0x7F, in word - 0x20..
+      // for one below 0x20, in word + 0x01.. for 0x7F (DEL); borrows and
+      // carries only add high bits next to a byte that sets one anyway.
+      if (((word | (word - 0x20 * kOnes) | (word + kOnes)) & kHighBits) == 0) {
         i += sizeof(word);
         continue;
       }
     }
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+        return {Verdict::kControl, i};
+      }
       ++i;
       continue;
     }
@@ -169,16 +188,45 @@ bool IsValidUtf8(absl::string_view s) {
       if (c == 0xF0) lo = 0x90;
       if (c == 0xF4) hi = 0x8F;
     } else {
-      return false;
+      return {Verdict::kNotUtf8, i};
     }
-    if (s.size() - i <= n) return false;
+    if (s.size() - i <= n) return {Verdict::kNotUtf8, i};
     for (size_t k = 1; k <= n; ++k) {
       const unsigned char b = static_cast<unsigned char>(s[i + k]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) {
+        return {Verdict::kNotUtf8, i};
+      }
+    }
+    // C1: U+0080-U+009F are 0xC2 0x80-0x9F.
+    if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+      return {Verdict::kControl, i};
     }
     i += n + 1;
   }
-  return true;
+  return {};
+}
+
+// Text as ScanText wants it. `path()` names the field; called only to
+// report a problem.
+template <typename PathFn>
+absl::Status CheckText(absl::string_view value, const PathFn& path) {
+  const TextScan scan = ScanText(value);
+  switch (scan.verdict) {
+    case TextScan::Verdict::kOk:
+      return absl::OkStatus();
+    case TextScan::Verdict::kNotUtf8:
+      return Invalid(path(), "is not valid UTF-8");
+    case TextScan::Verdict::kControl:
+      break;
+  }
+  const auto c = static_cast<unsigned char>(value[scan.at]);
+  const unsigned code_point =
+      c == 0xC2 ? static_cast<unsigned char>(value[scan.at + 1]) : c;
+  return Invalid(path(),
+                 absl::StrFormat("holds the control character U+%04X at byte "
+                                 "%d (of the control characters, only tab and "
+                                 "line feed are allowed)",
+                                 code_point, scan.at));
 }
 
 // `path()` names the field; called only to report a problem.
@@ -294,8 +342,8 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
             return Invalid(element_path(),
                            absl::StrCat("is longer than ", kMaxText, " bytes"));
           }
-          if (!IsValidUtf8(value)) {
-            return Invalid(element_path(), "is not valid UTF-8");
+          if (absl::Status text = CheckText(value, element_path); !text.ok()) {
+            return text;
           }
           if (field_rules == nullptr) break;
           for (const FieldRule& rule : *field_rules) {
@@ -486,9 +534,8 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     return Invalid(at("title"),
                    absl::StrCat("is longer than ", kMaxTitle, " bytes"));
   }
-  if (!IsValidUtf8(entity.title())) {
-    return Invalid(at("title"), "is not valid UTF-8");
-  }
+  status = CheckText(entity.title(), [&] { return at("title"); });
+  if (!status.ok()) return status;
   absl::flat_hash_set<absl::string_view> topics;
   for (int i = 0; i < entity.topics_size(); ++i) {
     const auto field = [&] { return at(absl::StrCat("topics[", i, "]")); };
@@ -520,7 +567,8 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     }
   }
   for (int i = 0; i < entity.source_urls_size(); ++i) {
-    if (!IsUrl(entity.source_urls(i)) || !IsValidUtf8(entity.source_urls(i))) {
+    if (!IsUrl(entity.source_urls(i)) ||
+        ScanText(entity.source_urls(i)).verdict != TextScan::Verdict::kOk) {
       return Invalid(at(absl::StrCat("source_urls[", i, "]")),
                      absl::StrFormat("\"%s\" is not an http(s) URL",
                                      entity.source_urls(i)));

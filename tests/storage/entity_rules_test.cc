@@ -1,11 +1,13 @@
 #include "storage/entity_rules.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tests/testing/entities.h"
 
 namespace atlas::storage {
@@ -152,6 +154,52 @@ TEST(EntityRulesTest, TextMustBeUtf8) {
       }
     }
   }
+}
+
+TEST(EntityRulesTest, TextMustNotHoldControlCharacters) {
+  // Tab, line feed and what is not a control character pass.
+  for (const std::string& text :
+       {std::string("line\none\ttab"), std::string("\x20~"),
+        std::string("\xC2\xA0nbsp"), std::string("\xC3\x85\xC2\xBF")}) {
+    v1::Entity e = testing::Agreement("x", {}, text + std::string(9, 'a'));
+    EXPECT_TRUE(Validate(e).ok()) << Validate(e);
+  }
+  std::vector<std::pair<std::string, std::string>> controls;  // text, U+
+  for (int c = 0; c < 0x20; ++c) {
+    if (c == '\t' || c == '\n') continue;
+    controls.push_back(
+        {std::string(1, static_cast<char>(c)), absl::StrFormat("U+%04X", c)});
+  }
+  controls.push_back({"\x7F", "U+007F"});
+  controls.push_back({"\xC2\x80", "U+0080"});
+  controls.push_back({"\xC2\x9B", "U+009B"});  // CSI
+  controls.push_back({"\xC2\x9F", "U+009F"});
+  // At each offset of the eight-byte steps, and with text after it.
+  for (size_t offset : {0, 1, 7, 8, 13}) {
+    const std::string prefix(offset, 'a');
+    for (const auto& [control, code] : controls) {
+      for (const std::string& suffix : {std::string(), std::string(9, 'z')}) {
+        v1::Entity e = testing::Agreement("x", {}, prefix + control + suffix);
+        absl::Status status = Validate(e);
+        EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+            << code << " at " << offset;
+        EXPECT_THAT(std::string(status.message()),
+                    HasSubstr(absl::StrCat(
+                        "entities[0].agreement.summary: holds the control "
+                        "character ",
+                        code, " at byte ", offset)));
+      }
+    }
+  }
+  v1::Entity titled = testing::Agreement("x");
+  titled.set_title("Safe\rEvil");
+  EXPECT_THAT(std::string(Validate(titled).message()),
+              HasSubstr("entities[0].title: holds the control character "
+                        "U+000D at byte 4"));
+  v1::Entity linked = testing::Agreement("x");
+  linked.add_source_urls("https://www.wto.org/\x1b[2J");
+  EXPECT_THAT(std::string(Validate(linked).message()),
+              HasSubstr("entities[0].source_urls[0]: "));
 }
 
 TEST(EntityRulesTest, RejectsUnknownEnumValue) {
