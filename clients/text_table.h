@@ -11,7 +11,10 @@ class TextTable {
  public:
   explicit TextTable(std::vector<std::string> header);
 
-  // Missing cells are empty; extra cells are dropped.
+  // Missing cells are empty; extra cells are dropped. Control characters
+  // in a cell (line breaks and tabs included, and whatever a server stored
+  // before it refused them) are shown as spaces: each row stays one line,
+  // and nothing in a cell can move the terminal's cursor.
   void AddRow(std::vector<std::string> cells);
 
   // Header and rows, each line ending with '\n'. Columns are separated by

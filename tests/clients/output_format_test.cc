@@ -34,6 +34,16 @@ TEST(TextTableTest, AlignsColumnsByCharacters) {
             "long cell   y   z\n");
 }
 
+TEST(TextTableTest, ShowsControlCharactersAsSpaces) {
+  TextTable table({"A", "B"});
+  table.AddRow({"two\nlines\ttab",
+                "\x1B[2Jclear\rback\x7F\xC2\x9B"
+                "csi"});
+  EXPECT_EQ(table.Render(),
+            "A               B\n"
+            "two lines tab    [2Jclear back  csi\n");
+}
+
 TEST(TextTableTest, TruncatesLongText) {
   EXPECT_EQ(Truncate("abcdef", 6), "abcdef");
   EXPECT_EQ(Truncate("abcdefg", 6), "abc...");
