@@ -567,11 +567,12 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     }
   }
   for (int i = 0; i < entity.source_urls_size(); ++i) {
-    if (!IsUrl(entity.source_urls(i)) ||
-        ScanText(entity.source_urls(i)).verdict != TextScan::Verdict::kOk) {
-      return Invalid(at(absl::StrCat("source_urls[", i, "]")),
-                     absl::StrFormat("\"%s\" is not an http(s) URL",
-                                     entity.source_urls(i)));
+    const auto field = [&] { return at(absl::StrCat("source_urls[", i, "]")); };
+    status = CheckText(entity.source_urls(i), field);
+    if (!status.ok()) return status;
+    if (!IsUrl(entity.source_urls(i))) {
+      return Invalid(field(), absl::StrFormat("\"%s\" is not an http(s) URL",
+                                              entity.source_urls(i)));
     }
   }
   const auto* payload_field = v1::Entity::descriptor()->FindFieldByName(kind);

@@ -199,7 +199,8 @@ TEST(EntityRulesTest, TextMustNotHoldControlCharacters) {
   v1::Entity linked = testing::Agreement("x");
   linked.add_source_urls("https://www.wto.org/\x1b[2J");
   EXPECT_THAT(std::string(Validate(linked).message()),
-              HasSubstr("entities[0].source_urls[0]: "));
+              HasSubstr("entities[0].source_urls[0]: holds the control "
+                        "character U+001B at byte 20"));
 }
 
 TEST(EntityRulesTest, RejectsUnknownEnumValue) {
