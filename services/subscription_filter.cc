@@ -21,14 +21,16 @@ absl::StatusOr<SubscriptionFilter> SubscriptionFilter::Create(
   for (int i = 0; i < filter.topics_size(); ++i) {
     if (!storage::IsSlug(filter.topics(i))) {
       return Invalid("topics", i,
-                     absl::StrCat("\"", filter.topics(i), "\" is not a topic slug"));
+                     absl::StrCat(storage::Quoted(filter.topics(i)),
+                                  " is not a topic slug"));
     }
     out.topics_.insert(filter.topics(i));
   }
   for (int i = 0; i < filter.kinds_size(); ++i) {
     if (!storage::IsKnownKind(filter.kinds(i))) {
       return Invalid("kinds", i,
-                     absl::StrCat("\"", filter.kinds(i), "\" is not a known kind"));
+                     absl::StrCat(storage::Quoted(filter.kinds(i)),
+                                  " is not a known kind"));
     }
     out.kinds_.insert(filter.kinds(i));
   }

@@ -240,10 +240,10 @@ absl::Status CheckString(const FieldRule& rule, absl::string_view value,
   switch (rule.rule) {
     case Rule::kPartialDate:
       if (!IsPartialDate(value)) {
-        return Invalid(path(), absl::StrFormat(
-                                 "\"%s\" is not a date (want YYYY, YYYY-MM "
-                                 "or YYYY-MM-DD)",
-                                 value));
+        return Invalid(path(),
+                       absl::StrFormat("%s is not a date (want YYYY, YYYY-MM "
+                                       "or YYYY-MM-DD)",
+                                       Quoted(value)));
       }
       break;
     case Rule::kResourceName: {
@@ -252,39 +252,40 @@ absl::Status CheckString(const FieldRule& rule, absl::string_view value,
       }
       if (!rule.collection.empty() &&
           !absl::StartsWith(value, absl::StrCat(rule.collection, "/"))) {
-        return Invalid(path(), absl::StrFormat("\"%s\" must name one of %s/",
-                                             value, rule.collection));
+        return Invalid(path(), absl::StrFormat("%s must name one of %s/",
+                                               Quoted(value), rule.collection));
       }
       break;
     }
     case Rule::kSlug:
       if (!IsSlug(value)) {
         return Invalid(path(),
-                       absl::StrFormat("\"%s\" is not a slug (1-63 of a-z, "
+                       absl::StrFormat("%s is not a slug (1-63 of a-z, "
                                        "0-9 and '-', not starting or ending "
                                        "with '-')",
-                                       value));
+                                       Quoted(value)));
       }
       break;
     case Rule::kSnakeCase:
       if (!IsSnakeCase(value)) {
-        return Invalid(path(), absl::StrFormat(
-                                 "\"%s\" is not lower snake_case", value));
+        return Invalid(path(), absl::StrFormat("%s is not lower snake_case",
+                                               Quoted(value)));
       }
       break;
     case Rule::kMemberCode: {
       bool ok = value.size() >= 2 && value.size() <= 3;
       for (char c : value) ok = ok && absl::ascii_isupper(c);
       if (!ok) {
-        return Invalid(path(), absl::StrFormat(
-                                 "\"%s\" is not 2-3 upper-case letters", value));
+        return Invalid(
+            path(),
+            absl::StrFormat("%s is not 2-3 upper-case letters", Quoted(value)));
       }
       break;
     }
     case Rule::kUrl:
       if (!IsUrl(value)) {
-        return Invalid(path(), absl::StrFormat(
-                                 "\"%s\" is not an http(s) URL", value));
+        return Invalid(
+            path(), absl::StrFormat("%s is not an http(s) URL", Quoted(value)));
       }
       break;
     default:
@@ -406,6 +407,44 @@ absl::Status ValidateMessage(const Message& message, const std::string& path) {
 
 }  // namespace
 
+std::string Quoted(absl::string_view value) {
+  std::string out = "\"";
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+        } else if (c == 0xC2 && i + 1 < value.size() &&
+                   static_cast<unsigned char>(value[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(value[i + 1]) < 0xA0) {
+          absl::StrAppend(&out, "\\u00",
+                          absl::Hex(static_cast<unsigned char>(value[++i]),
+                                    absl::kZeroPad2));
+        } else {
+          out.push_back(value[i]);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
 std::string KindOf(const v1::Entity& entity) {
   // Looked up once: a lookup by name hashes it into the pool's symbols, on
   // every write and for every subscriber a change is matched against.
@@ -484,23 +523,22 @@ absl::Status ValidateResourceName(absl::string_view name,
   if (name.empty()) return Invalid(field, "is required");
   const size_t slash = name.find('/');
   if (slash == absl::string_view::npos) {
-    return Invalid(field, absl::StrFormat(
-                              "\"%s\" is not a resource name "
-                              "(want {collection}/{id}, e.g. agreements/tbt)",
-                              name));
+    return Invalid(
+        field, absl::StrFormat("%s is not a resource name "
+                               "(want {collection}/{id}, e.g. agreements/tbt)",
+                               Quoted(name)));
   }
   const absl::string_view collection = name.substr(0, slash);
   const absl::string_view id = name.substr(slash + 1);
   if (!IsKnownCollection(collection)) {
-    return Invalid(field,
-                   absl::StrFormat("\"%s\" has unknown collection \"%s\"", name,
-                                   collection));
+    return Invalid(field, absl::StrFormat("%s has unknown collection %s",
+                                          Quoted(name), Quoted(collection)));
   }
   if (!IsSlug(id)) {
-    return Invalid(field, absl::StrFormat(
-                              "\"%s\" has an invalid id: want 1-63 of a-z, "
-                              "0-9 and '-', not starting or ending with '-'",
-                              name));
+    return Invalid(
+        field, absl::StrFormat("%s has an invalid id: want 1-63 of a-z, "
+                               "0-9 and '-', not starting or ending with '-'",
+                               Quoted(name)));
   }
   return absl::OkStatus();
 }
@@ -527,8 +565,8 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
   if (!absl::StartsWith(name, collection) || name.size() <= collection.size() ||
       name[collection.size()] != '/') {
     return Invalid(name_field,
-                   absl::StrFormat("\"%s\" holds a %s, so it must be %s/{id}",
-                                   entity.name(), kind, collection));
+                   absl::StrFormat("%s holds a %s, so it must be %s/{id}",
+                                   Quoted(entity.name()), kind, collection));
   }
   if (entity.title().size() > kMaxTitle) {
     return Invalid(at("title"),
@@ -540,12 +578,12 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
   for (int i = 0; i < entity.topics_size(); ++i) {
     const auto field = [&] { return at(absl::StrCat("topics[", i, "]")); };
     if (!IsSlug(entity.topics(i))) {
-      return Invalid(field(), absl::StrFormat("\"%s\" is not a topic slug",
-                                              entity.topics(i)));
+      return Invalid(field(), absl::StrFormat("%s is not a topic slug",
+                                              Quoted(entity.topics(i))));
     }
     if (!topics.insert(entity.topics(i)).second) {
-      return Invalid(field(), absl::StrFormat("\"%s\" is listed twice",
-                                              entity.topics(i)));
+      return Invalid(field(), absl::StrFormat("%s is listed twice",
+                                              Quoted(entity.topics(i))));
     }
   }
   absl::flat_hash_set<std::pair<absl::string_view, absl::string_view>> links;
@@ -553,9 +591,9 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     const v1::Link& link = entity.links(i);
     const auto field = [&] { return at(absl::StrCat("links[", i, "]")); };
     if (!IsSnakeCase(link.rel())) {
-      return Invalid(absl::StrCat(field(), ".rel"),
-                     absl::StrFormat("\"%s\" is not lower snake_case",
-                                     link.rel()));
+      return Invalid(
+          absl::StrCat(field(), ".rel"),
+          absl::StrFormat("%s is not lower snake_case", Quoted(link.rel())));
     }
     if (!ValidateResourceName(link.target(), "target").ok()) {
       return ValidateResourceName(link.target(),
@@ -571,8 +609,8 @@ absl::Status ValidateEntity(const v1::Entity& entity, size_t max_bytes,
     status = CheckText(entity.source_urls(i), field);
     if (!status.ok()) return status;
     if (!IsUrl(entity.source_urls(i))) {
-      return Invalid(field(), absl::StrFormat("\"%s\" is not an http(s) URL",
-                                              entity.source_urls(i)));
+      return Invalid(field(), absl::StrFormat("%s is not an http(s) URL",
+                                              Quoted(entity.source_urls(i))));
     }
   }
   const auto* payload_field = v1::Entity::descriptor()->FindFieldByName(kind);

@@ -22,6 +22,11 @@ bool IsKnownKind(absl::string_view kind);
 // "agreement" -> "agreements"; "" for an unknown kind.
 std::string CollectionOfKind(absl::string_view kind);
 
+// `value` in double quotes for an error message, with control characters,
+// quotes and backslashes escaped C-style (UTF-8 kept): a message quoting
+// bad input stays one line and cannot carry terminal escapes.
+std::string Quoted(absl::string_view value);
+
 bool IsSlug(absl::string_view s);
 bool IsPartialDate(absl::string_view s);
 // OK if `name` is "{collection}/{slug}" with a known collection.

@@ -203,6 +203,21 @@ TEST(EntityRulesTest, TextMustNotHoldControlCharacters) {
                         "character U+001B at byte 20"));
 }
 
+TEST(EntityRulesTest, ErrorsQuoteValuesEscaped) {
+  EXPECT_EQ(Quoted("agreements/tbt"), "\"agreements/tbt\"");
+  EXPECT_EQ(Quoted("a\"b\\c\nd\te\rf\x1b\x7f"),
+            R"("a\"b\\c\nd\te\rf\x1b\x7f")");
+  EXPECT_EQ(Quoted("\xC2\x9B"
+                   "x\xC3\xA9"),
+            "\"\\u009bx\xC3\xA9\"");
+  v1::Entity e = testing::Agreement("x");
+  e.set_name("agreements/a\nb\x1b[2J");
+  const std::string message(Validate(e).message());
+  EXPECT_THAT(message,
+              HasSubstr(R"("agreements/a\nb\x1b[2J" has an invalid id)"));
+  EXPECT_EQ(message.find_first_of("\n\x1b"), std::string::npos) << message;
+}
+
 TEST(EntityRulesTest, RejectsUnknownEnumValue) {
   v1::Entity e = testing::Agreement("x");
   e.mutable_agreement()->set_status(static_cast<v1::InstrumentStatus>(99));
