@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/control_characters.h"
+
 namespace atlas::client {
 namespace {
 
@@ -10,19 +12,14 @@ bool IsContinuationByte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
-// `text` with each control character (C0, DEL, C1) replaced by a space.
+// `text` with each control character replaced by a space.
 std::string OneLine(std::string text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) {
+    if (const size_t n = ControlCharacterAt(text, i); n != 0) {
       out.push_back(' ');
-    } else if (c == 0xC2 && i + 1 < text.size() &&
-               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) < 0xA0) {
-      out.push_back(' ');  // C1: U+0080-U+009F
-      ++i;
+      i += n - 1;
     } else {
       out.push_back(text[i]);
     }

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/control_characters.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/json_text.h"
 #include "proto/yaml_to_json.h"
@@ -231,10 +232,13 @@ absl::StatusOr<std::vector<DecodedEntity>> DecodeJson(absl::string_view text,
 // into a plain scalar as is, where a reader takes it for a line break; in
 // double quotes it is escaped.
 bool HasControlCharacter(absl::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return (byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f;
-  });
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\t' &&
+        ControlCharacterAt(text, i) == 1) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void EmitYaml(const YAML::Node& node, YAML::Emitter* out) {

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/control_characters.h"
 
 namespace atlas::storage {
 namespace {
@@ -169,7 +170,7 @@ TextScan ScanText(absl::string_view s) {
     }
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+      if (c != '\t' && c != '\n' && ControlCharacterAt(s, i) != 0) {
         return {Verdict::kControl, i};
       }
       ++i;
@@ -197,8 +198,7 @@ TextScan ScanText(absl::string_view s) {
         return {Verdict::kNotUtf8, i};
       }
     }
-    // C1: U+0080-U+009F are 0xC2 0x80-0x9F.
-    if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+    if (c == 0xC2 && ControlCharacterAt(s, i) != 0) {  // C1
       return {Verdict::kControl, i};
     }
     i += n + 1;
@@ -219,9 +219,7 @@ absl::Status CheckText(absl::string_view value, const PathFn& path) {
     case TextScan::Verdict::kControl:
       break;
   }
-  const auto c = static_cast<unsigned char>(value[scan.at]);
-  const unsigned code_point =
-      c == 0xC2 ? static_cast<unsigned char>(value[scan.at + 1]) : c;
+  const unsigned code_point = ControlCodePoint(value, scan.at);
   return Invalid(path(),
                  absl::StrFormat("holds the control character U+%04X at byte "
                                  "%d (of the control characters, only tab and "
@@ -428,16 +426,18 @@ std::string Quoted(absl::string_view value) {
         out += "\\r";
         break;
       default:
-        if (c < 0x20 || c == 0x7F) {
-          absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
-        } else if (c == 0xC2 && i + 1 < value.size() &&
-                   static_cast<unsigned char>(value[i + 1]) >= 0x80 &&
-                   static_cast<unsigned char>(value[i + 1]) < 0xA0) {
-          absl::StrAppend(&out, "\\u00",
-                          absl::Hex(static_cast<unsigned char>(value[++i]),
-                                    absl::kZeroPad2));
-        } else {
-          out.push_back(value[i]);
+        switch (ControlCharacterAt(value, i)) {
+          case 0:
+            out.push_back(value[i]);
+            break;
+          case 1:
+            absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+            break;
+          default:  // C1, two bytes
+            absl::StrAppend(
+                &out, "\\u00",
+                absl::Hex(ControlCodePoint(value, i), absl::kZeroPad2));
+            ++i;
         }
     }
   }
