@@ -49,6 +49,8 @@ cleanup() {
   rm -rf "$WORK/data"
 }
 trap cleanup EXIT
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
 
 bench() {  # VARIANT LABEL PORT ROUND ARGS...
@@ -65,7 +67,7 @@ bench() {  # VARIANT LABEL PORT ROUND ARGS...
 
 run_variant() {  # VARIANT BINARY ROUND
   local variant="$1" binary="$2" round="$3" port
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   mkdir -p "$WORK/data"
   # shellcheck disable=SC2086
   "$binary" --listen "127.0.0.1:$port" --data_dir "$WORK/data" $SERVER_ARGS \

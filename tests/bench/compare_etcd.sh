@@ -83,9 +83,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 
 has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
 
@@ -160,18 +159,8 @@ start_atlas() {  # sets ATLAS_PORT ATLAS_PID
 
 start_etcd() {  # sets ETCD_PORT ETCD_PID
   ETCD_PORT="$(free_port)"
-  local peer
-  peer="$(free_port)"
   mkdir -p "$WORK/data/etcd"
-  # Defaults otherwise: fsync on every commit (no --unsafe-no-fsync).
-  etcd --name bench --data-dir "$WORK/data/etcd" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$peer" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "bench=http://127.0.0.1:$peer" \
-    --quota-backend-bytes 8589934592 --log-level error \
-    > "$OUT/etcd.log" 2>&1 &
+  launch_etcd "$WORK/data/etcd" "$ETCD_PORT" "$OUT/etcd.log"
   ETCD_PID=$!
   PIDS+=("$ETCD_PID")
   "$BENCH" --target etcd --server "127.0.0.1:$ETCD_PORT" -w ready \

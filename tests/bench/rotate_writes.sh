@@ -57,26 +57,16 @@ cleanup() {
   rm -rf "$WORK/data"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 
 run() {  # NAME BINARY ROUND
   local name="$1" binary="$2" round="$3" port target line
   port="$(free_port)"
   mkdir -p "$WORK/data"
   if [[ "$name" == etcd ]]; then
-    local peer
-    peer="$(free_port)"
     target=etcd
-    etcd --name bench --data-dir "$WORK/data/etcd" \
-      --listen-client-urls "http://127.0.0.1:$port" \
-      --advertise-client-urls "http://127.0.0.1:$port" \
-      --listen-peer-urls "http://127.0.0.1:$peer" \
-      --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-      --initial-cluster "bench=http://127.0.0.1:$peer" \
-      --quota-backend-bytes 8589934592 --log-level error \
-      > "$WORK/server-$name.log" 2>&1 &
+    launch_etcd "$WORK/data/etcd" "$port" "$WORK/server-$name.log"
   else
     target=atlas
     "$binary" --listen "127.0.0.1:$port" --data_dir "$WORK/data/atlas" \
