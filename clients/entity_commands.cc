@@ -1,6 +1,7 @@
 #include "clients/entity_commands.h"
 
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -26,14 +27,35 @@ absl::Status PrintEntities(const std::vector<Entity>& entities, bool history,
   return context.Print(*text);
 }
 
-// Guards against a server handing out the same page token twice.
-absl::Status CheckNextPage(const std::string& token,
-                           std::set<std::string>* seen) {
-  if (!seen->insert(token).second) {
-    return absl::InternalError(
-        "server returned a page token twice; stopping the listing");
-  }
-  return absl::OkStatus();
+// Every entity of a paginated listing: calls the stub's method `call`
+// for one page after another until a page has no next token, and
+// collects what `items` returns of each page. A server handing out the
+// same page token twice ends the listing with an error instead of a loop.
+template <typename Request, typename Response, typename Items>
+absl::StatusOr<std::vector<Entity>> ListAllPages(
+    CommandContext& context, Request request,
+    grpc::Status (atlas::v1::Atlas::StubInterface::*call)(grpc::ClientContext*,
+                                                          const Request&,
+                                                          Response*),
+    Items items) {
+  std::vector<Entity> all;
+  std::set<std::string> tokens;
+  do {
+    Response response;
+    grpc::ClientContext rpc;
+    context.Prepare(&rpc, /*with_deadline=*/true);
+    const grpc::Status status =
+        (context.stub().*call)(&rpc, request, &response);
+    if (!status.ok()) return context.Fail(status);
+    for (Entity& entity : items(response)) all.push_back(std::move(entity));
+    request.set_page_token(response.next_page_token());
+    if (!request.page_token().empty() &&
+        !tokens.insert(request.page_token()).second) {
+      return absl::InternalError(
+          "server returned a page token twice; stopping the listing");
+    }
+  } while (!request.page_token().empty());
+  return all;
 }
 
 }  // namespace
@@ -63,27 +85,14 @@ absl::Status RunList(const ListOptions& options, CommandContext& context) {
   request.set_topic(options.topic);
   request.set_link(options.link);
   request.set_page_size(options.page_size);
-  std::vector<Entity> entities;
-  std::set<std::string> tokens;
-  do {
-    atlas::v1::ListEntitiesResponse response;
-    grpc::ClientContext call;
-    context.Prepare(&call, /*with_deadline=*/true);
-    const grpc::Status status =
-        context.stub().ListEntities(&call, request, &response);
-    if (!status.ok()) return context.Fail(status);
-    for (Entity& entity : *response.mutable_entities()) {
-      entities.push_back(std::move(entity));
-    }
-    request.set_page_token(response.next_page_token());
-    if (!request.page_token().empty()) {
-      if (absl::Status s = CheckNextPage(request.page_token(), &tokens);
-          !s.ok()) {
-        return s;
-      }
-    }
-  } while (!request.page_token().empty());
-  return PrintEntities(entities, /*history=*/false, context);
+  absl::StatusOr<std::vector<Entity>> entities = ListAllPages(
+      context, std::move(request),
+      &atlas::v1::Atlas::StubInterface::ListEntities,
+      [](atlas::v1::ListEntitiesResponse & page) -> auto& {
+        return *page.mutable_entities();
+      });
+  if (!entities.ok()) return entities.status();
+  return PrintEntities(*entities, /*history=*/false, context);
 }
 
 absl::Status RunHistory(const HistoryOptions& options,
@@ -91,27 +100,14 @@ absl::Status RunHistory(const HistoryOptions& options,
   atlas::v1::ListEntityHistoryRequest request;
   request.set_name(options.name);
   request.set_page_size(options.page_size);
-  std::vector<Entity> versions;
-  std::set<std::string> tokens;
-  do {
-    atlas::v1::ListEntityHistoryResponse response;
-    grpc::ClientContext call;
-    context.Prepare(&call, /*with_deadline=*/true);
-    const grpc::Status status =
-        context.stub().ListEntityHistory(&call, request, &response);
-    if (!status.ok()) return context.Fail(status);
-    for (Entity& entity : *response.mutable_versions()) {
-      versions.push_back(std::move(entity));
-    }
-    request.set_page_token(response.next_page_token());
-    if (!request.page_token().empty()) {
-      if (absl::Status s = CheckNextPage(request.page_token(), &tokens);
-          !s.ok()) {
-        return s;
-      }
-    }
-  } while (!request.page_token().empty());
-  return PrintEntities(versions, /*history=*/true, context);
+  absl::StatusOr<std::vector<Entity>> versions = ListAllPages(
+      context, std::move(request),
+      &atlas::v1::Atlas::StubInterface::ListEntityHistory,
+      [](atlas::v1::ListEntityHistoryResponse & page) -> auto& {
+        return *page.mutable_versions();
+      });
+  if (!versions.ok()) return versions.status();
+  return PrintEntities(*versions, /*history=*/true, context);
 }
 
 absl::Status RunDelete(const DeleteOptions& options, CommandContext& context) {

@@ -300,6 +300,24 @@ TEST_F(AtlasctlTest, ListFollowsPageTokens) {
   EXPECT_EQ((*decoded)[4].entity.name(), "agreements/e");
 }
 
+TEST_F(AtlasctlTest, StopsWhenTheServerRepeatsAPageToken) {
+  server_.service().Put(Agreement("a", "Title a"));
+  server_.service().RepeatPageTokens();
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"list"},
+        std::vector<std::string>{"history", "agreements/a"}}) {
+    const Result result = Run(command);
+    EXPECT_EQ(result.code, kExitFailure) << command[0];
+    EXPECT_EQ(result.err,
+              "atlasctl: server returned a page token twice; stopping the "
+              "listing\n")
+        << command[0];
+    EXPECT_EQ(result.out, "") << command[0];
+  }
+  // The first page and the one that repeated its token.
+  EXPECT_EQ(server_.service().list_requests().size(), 2u);
+}
+
 TEST_F(AtlasctlTest, HistoryAndDelete) {
   server_.service().Put(Agreement("x", "first"));
   server_.service().Put(Agreement("x", "second"));

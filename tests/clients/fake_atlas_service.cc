@@ -58,6 +58,11 @@ void FakeAtlasService::RecordAuthorization(const grpc::ServerContext& context) {
                             : std::string(it->second.data(), it->second.size());
 }
 
+void FakeAtlasService::RepeatPageTokens() {
+  atlas::MutexLock lock(&mutex_);
+  repeat_page_tokens_ = true;
+}
+
 grpc::Status FakeAtlasService::GetEntity(
     grpc::ServerContext* context, const atlas::v1::GetEntityRequest* request,
     atlas::v1::GetEntityResponse* response) {
@@ -81,13 +86,16 @@ grpc::Status FakeAtlasService::ListEntities(
   atlas::MutexLock lock(&mutex_);
   list_requests_.push_back(*request);
   const int page_size = request->page_size() > 0 ? request->page_size() : 2;
-  auto it = entities_.upper_bound(request->page_token());
+  auto it = repeat_page_tokens_ ? entities_.begin()
+                                : entities_.upper_bound(request->page_token());
   int count = 0;
   for (; it != entities_.end() && count < page_size; ++it) {
     *response->add_entities() = it->second;
     ++count;
   }
-  if (it != entities_.end() && count > 0) {
+  if (repeat_page_tokens_) {
+    response->set_next_page_token("again");
+  } else if (it != entities_.end() && count > 0) {
     response->set_next_page_token(response->entities(count - 1).name());
   }
   response->set_revision(revision_);
@@ -178,12 +186,14 @@ grpc::Status FakeAtlasService::ListEntityHistory(
   }
   // One version per page, to exercise paging.
   size_t index = 0;
-  if (!request->page_token().empty() &&
+  if (!repeat_page_tokens_ && !request->page_token().empty() &&
       !absl::SimpleAtoi(request->page_token(), &index)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page token");
   }
   if (index < it->second.size()) *response->add_versions() = it->second[index];
-  if (index + 1 < it->second.size()) {
+  if (repeat_page_tokens_) {
+    response->set_next_page_token("again");
+  } else if (index + 1 < it->second.size()) {
     response->set_next_page_token(absl::StrCat(index + 1));
   }
   response->set_revision(revision_);

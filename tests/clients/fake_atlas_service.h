@@ -33,6 +33,9 @@ class FakeAtlasService final : public atlas::v1::Atlas::Service {
   void AddWatchScript(WatchScript script);
   // Makes the next ApplyEntities fail with `status`.
   void FailNextApply(grpc::Status status);
+  // From now on every page of ListEntities and ListEntityHistory is the
+  // first one, naming the same next page token ("again"): a broken server.
+  void RepeatPageTokens();
 
   std::vector<atlas::v1::ApplyEntitiesRequest> apply_requests() const;
   std::vector<atlas::v1::ListEntitiesRequest> list_requests() const;
@@ -72,6 +75,7 @@ class FakeAtlasService final : public atlas::v1::Atlas::Service {
       ABSL_GUARDED_BY(mutex_);
   std::deque<WatchScript> watch_scripts_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<grpc::Status> next_apply_failure_ ABSL_GUARDED_BY(mutex_);
+  bool repeat_page_tokens_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<atlas::v1::ApplyEntitiesRequest> apply_requests_
       ABSL_GUARDED_BY(mutex_);
   std::vector<atlas::v1::ListEntitiesRequest> list_requests_
