@@ -108,11 +108,9 @@ absl::StatusOr<EntityRead> Store::Get(const std::string& name,
                                       uint64_t revision) const {
   ATLAS_RETURN_IF_ERROR(ValidateResourceName(name, "name"));
   rocksdb::DB& db = *handles_->db;
-  const rocksdb::Snapshot* snapshot = db.GetSnapshot();
-  std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>>
-      release(snapshot, [&db](const rocksdb::Snapshot* s) { db.ReleaseSnapshot(s); });
+  rocksdb::ManagedSnapshot snapshot(&db);
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot;
+  read.snapshot = snapshot.snapshot();
   ATLAS_ASSIGN_OR_RETURN(
       uint64_t current,
       ReadMetaRevision(db, handles_->meta, read, keys::kMetaRevision, 0));
@@ -307,11 +305,9 @@ absl::StatusOr<HistoryPage> Store::History(const std::string& name,
 absl::StatusOr<ChangeRead> Store::ReadChanges(uint64_t from,
                                               size_t max_sets) const {
   rocksdb::DB& db = *handles_->db;
-  const rocksdb::Snapshot* snapshot = db.GetSnapshot();
-  std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>>
-      release(snapshot, [&db](const rocksdb::Snapshot* s) { db.ReleaseSnapshot(s); });
+  rocksdb::ManagedSnapshot snapshot(&db);
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot;
+  read.snapshot = snapshot.snapshot();
   ATLAS_ASSIGN_OR_RETURN(
       uint64_t current,
       ReadMetaRevision(db, handles_->meta, read, keys::kMetaRevision, 0));
