@@ -51,6 +51,7 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=tests/bench/bench_servers.sh
 source "$ROOT/tests/bench/bench_servers.sh"
+
 has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
 
 bench() {  # VARIANT LABEL PORT ROUND ARGS...
