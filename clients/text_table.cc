@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/string_view.h"
 #include "common/control_characters.h"
 
 namespace atlas::client {
@@ -12,8 +13,9 @@ bool IsContinuationByte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
-// `text` with each control character replaced by a space.
-std::string OneLine(std::string text) {
+// `text` with each control character replaced by a space. (Unlike
+// rpc_error.h's OneLine, which folds whitespace runs of a message.)
+std::string BlankControlCharacters(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -55,7 +57,7 @@ TextTable::TextTable(std::vector<std::string> header) {
 
 void TextTable::AddRow(std::vector<std::string> cells) {
   cells.resize(rows_.front().size());
-  for (std::string& cell : cells) cell = OneLine(std::move(cell));
+  for (std::string& cell : cells) cell = BlankControlCharacters(cell);
   rows_.push_back(std::move(cells));
 }
 
