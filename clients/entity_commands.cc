@@ -115,6 +115,10 @@ absl::Status RunDelete(const DeleteOptions& options, CommandContext& context) {
   request.set_name(options.name);
   request.set_etag(options.etag);
   request.set_allow_missing(options.allow_missing);
+  // A table says only whether the entity was deleted.
+  if (context.format() == OutputFormat::kTable) {
+    request.set_view(atlas::v1::WRITE_VIEW_BASIC);
+  }
   atlas::v1::WriteEntityResponse response;
   grpc::ClientContext call;
   context.Prepare(&call, /*with_deadline=*/true);

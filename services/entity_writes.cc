@@ -37,11 +37,13 @@ absl::StatusOr<v1::WriteEntityResponse> ToWriteResponse(
   return response;
 }
 
-// Commits one mutation and replies when it is durable.
-void CommitOne(storage::Store& store, Mutation mutation,
+// Commits one mutation and replies when it is durable, with the entity as
+// `view` asks.
+void CommitOne(storage::Store& store, Mutation mutation, v1::WriteView view,
                WriteReply<v1::WriteEntityResponse> reply) {
   const bool is_delete = mutation.op == Mutation::Op::kDelete;
   CommitRequest request;
+  request.basic_results = view == v1::WRITE_VIEW_BASIC;
   request.mutations.push_back(std::move(mutation));
   store.CommitAsync(std::move(request),
                     [is_delete, reply = std::move(reply)](
@@ -97,7 +99,8 @@ void MaskedUpdate(storage::Store& store, v1::UpdateEntityRequest request,
                   int attempts, WriteReply<v1::WriteEntityResponse> reply) {
   absl::StatusOr<Mutation> mutation = MaskedMutation(store, request);
   if (!mutation.ok()) return reply(mutation.status());
-  CommitOne(store, *std::move(mutation),
+  const v1::WriteView view = request.view();
+  CommitOne(store, *std::move(mutation), view,
             [&store, request = std::move(request), attempts,
              reply = std::move(reply)](
                 absl::StatusOr<v1::WriteEntityResponse> result) mutable {
@@ -132,7 +135,7 @@ void CreateEntity(storage::Store& store, v1::CreateEntityRequest request,
   CommitOne(store,
             Mutation::Put(std::move(*request.mutable_entity()),
                           Expect::kMustNotExist),
-            std::move(reply));
+            request.view(), std::move(reply));
 }
 
 void UpdateEntity(storage::Store& store, v1::UpdateEntityRequest request,
@@ -144,7 +147,7 @@ void UpdateEntity(storage::Store& store, v1::UpdateEntityRequest request,
     const Expect expect =
         request.allow_missing() ? Expect::kAny : Expect::kMustExist;
     return CommitOne(store, PutOf(*request.mutable_entity(), expect),
-                     std::move(reply));
+                     request.view(), std::move(reply));
   }
   // With an etag the client asked for exactly the version it read: a
   // conflict is its to resolve. Without one, retry on a fresh read.
@@ -163,7 +166,7 @@ void DeleteEntity(storage::Store& store, v1::DeleteEntityRequest request,
   Mutation mutation =
       Mutation::Delete(std::move(*request.mutable_name()), expect);
   mutation.expected_etag = std::move(*request.mutable_etag());
-  CommitOne(store, std::move(mutation), std::move(reply));
+  CommitOne(store, std::move(mutation), request.view(), std::move(reply));
 }
 
 void ApplyEntities(storage::Store& store, v1::ApplyEntitiesRequest request,

@@ -24,6 +24,15 @@ absl::Status RequireEntity(bool has_entity, const v1::Entity& entity) {
   return storage::ValidateResourceName(entity.name(), "entity.name");
 }
 
+absl::Status ValidateWriteView(v1::WriteView view) {
+  if (!v1::WriteView_IsValid(view)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view: unknown WriteView value ", view,
+                     " (WRITE_VIEW_FULL or WRITE_VIEW_BASIC)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateGetEntity(const v1::GetEntityRequest& request) {
@@ -53,17 +62,23 @@ absl::Status ValidateListEntities(const v1::ListEntitiesRequest& request) {
 }
 
 absl::Status ValidateCreateEntity(const v1::CreateEntityRequest& request) {
-  return RequireEntity(request.has_entity(), request.entity());
+  absl::Status status = RequireEntity(request.has_entity(), request.entity());
+  if (!status.ok()) return status;
+  return ValidateWriteView(request.view());
 }
 
 absl::Status ValidateUpdateEntity(const v1::UpdateEntityRequest& request) {
   absl::Status status = RequireEntity(request.has_entity(), request.entity());
   if (!status.ok()) return status;
-  return ValidateUpdateMask(request.update_mask());
+  status = ValidateUpdateMask(request.update_mask());
+  if (!status.ok()) return status;
+  return ValidateWriteView(request.view());
 }
 
 absl::Status ValidateDeleteEntity(const v1::DeleteEntityRequest& request) {
-  return storage::ValidateResourceName(request.name(), "name");
+  absl::Status status = storage::ValidateResourceName(request.name(), "name");
+  if (!status.ok()) return status;
+  return ValidateWriteView(request.view());
 }
 
 absl::Status ValidateApplyEntities(const v1::ApplyEntitiesRequest& request) {

@@ -24,10 +24,11 @@ void FillEntity(const WriteOp& op, v1::Entity& entity) {
   document->set_summary(op.payload);
 }
 
-v1::UpdateEntityRequest WriteRequest(const WriteOp& op) {
+v1::UpdateEntityRequest WriteRequest(const WriteOp& op, bool basic_view) {
   v1::UpdateEntityRequest request;
   FillEntity(op, *request.mutable_entity());
   request.set_allow_missing(true);
+  if (basic_view) request.set_view(v1::WRITE_VIEW_BASIC);
   return request;
 }
 
@@ -257,7 +258,7 @@ absl::Status AtlasTarget::Setup(int topics) {
 void AtlasTarget::Write(int lane, const WriteOp& op, OpDone done) {
   UnaryCall<v1::WriteEntityResponse>::Start(
       StubFor(lane), &v1::Atlas::Stub::PrepareAsyncUpdateEntity,
-      WriteRequest(op), queues_.ForLane(lane),
+      WriteRequest(op, options_.write_basic_view), queues_.ForLane(lane),
       std::chrono::milliseconds(options_.timeout_ms),
       [done = std::move(done)](const grpc::Status& status,
                                v1::WriteEntityResponse& response) {
@@ -277,7 +278,8 @@ void AtlasTarget::Read(int lane, char space, uint64_t key, OpDone done) {
 }
 
 RawCall AtlasTarget::WriteCall(const WriteOp& op) const {
-  return {"/atlas.v1.Atlas/UpdateEntity", WriteRequest(op).SerializeAsString(),
+  return {"/atlas.v1.Atlas/UpdateEntity",
+          WriteRequest(op, options_.write_basic_view).SerializeAsString(),
           &DecodeResponse<v1::WriteEntityResponse, RevisionResult>};
 }
 

@@ -104,6 +104,9 @@ void AddFlags(CLI::App& app, BenchConfig& config,
   app.add_flag("--apply_basic_view", target.apply_basic_view,
                "apply: ask for results without the entities' content "
                "(APPLY_VIEW_BASIC)");
+  app.add_flag("--write_basic_view", target.write_basic_view,
+               "write: ask for responses without the entity's content "
+               "(WRITE_VIEW_BASIC)");
   app.add_option("--max_ops", config.max_ops,
                  "write/apply: stop after this many calls (0: none)")
       ->capture_default_str();

@@ -92,6 +92,9 @@ struct TargetOptions {
   // Atlas ApplyEntities: results without the entities' content
   // (APPLY_VIEW_BASIC), as a bulk loader would ask.
   bool apply_basic_view = false;
+  // Atlas UpdateEntity (write): the response without the entity's content
+  // (WRITE_VIEW_BASIC); like etcd's Put, it answers with the revision.
+  bool write_basic_view = false;
   // TLS and token for Atlas (etcd is driven in plaintext).
   ChannelSecurity security;
 };

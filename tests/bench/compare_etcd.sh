@@ -22,6 +22,7 @@
 #   --duration S       measured seconds per workload (default 10)
 #   --workloads LIST   comma-separated rows to run (default: all):
 #                      write,write-100b,write-hot,write-h2,write-100b-h2,
+#                      write-basic-h2,
 #                      read,read-h2,apply,apply-100b,
 #                      apply-basic,apply-basic-100b,
 #                      fanout,fanout-h2,fanout-100b,fanout-shared,idle,
@@ -36,7 +37,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build-bench"
 ROUNDS=3
 DURATION=10
-WORKLOADS="write,write-100b,write-hot,write-h2,write-100b-h2,read,read-h2,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-h2,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
+WORKLOADS="write,write-100b,write-hot,write-h2,write-100b-h2,write-basic-h2,read,read-h2,apply,apply-100b,apply-basic,apply-basic-100b,fanout,fanout-h2,fanout-100b,fanout-shared,idle,idle-shared,catchup,catchup-b100,h2load"
 OUT=""
 SUMMARY_ONLY=""
 SERVER=""
@@ -175,7 +176,7 @@ stop_server() {  # PID
 # Rows held against the ceiling: on Atlas, the ceiling is measured on the
 # row's own fresh server right before the row (label ceiling-ROW), so the
 # fraction compares two figures of one process at one time.
-CEILING_ROWS=" write write-100b write-h2 write-100b-h2 "
+CEILING_ROWS=" write write-100b write-h2 write-100b-h2 write-basic-h2 "
 
 # run_row ROW TARGET PORT PID ROUND: one row of the table on one target.
 run_row() {
@@ -218,6 +219,12 @@ run_row() {
     write-100b-h2)
       bench write-100b-h2 "$target" "$port" "$round" -w write -c 256 \
         --client h2 --channels 8 --payload_bytes 100 \
+        --server_pid "$pid" ;;
+    write-basic-h2)
+      # Atlas answers with the revision and the entity's output-only fields
+      # (WRITE_VIEW_BASIC), as etcd's Put answers with the revision.
+      bench write-basic-h2 "$target" "$port" "$round" -w write -c 256 \
+        --client h2 --channels 8 --payload_bytes 1024 --write_basic_view \
         --server_pid "$pid" ;;
     read-h2)
       bench read-h2 "$target" "$port" "$round" -w read -c 256 \
@@ -293,6 +300,7 @@ run_row() {
 # other (the order alternates between rounds), so the two figures of a row
 # see the same machine load.
 ROWS=(idle idle-shared write write-100b write-hot write-h2 write-100b-h2
+      write-basic-h2
       read read-h2 apply apply-100b
       apply-basic apply-basic-100b fanout fanout-h2 fanout-100b
       fanout-shared

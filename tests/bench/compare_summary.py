@@ -20,6 +20,7 @@ ROWS = [
     ("write-hot", "durable writes, 1 KiB, one hot key, c=256"),
     ("write-h2", "as write, sent by the light h2 client (8 conns x 32)"),
     ("write-100b-h2", "as write-100b, sent by the light h2 client"),
+    ("write-basic-h2", "as write-h2, answered without the content (WRITE_VIEW_BASIC)"),
     ("read", "gets of 10k keys (etcd: serializable Range), c=256"),
     ("read-h2", "as read, sent by the light h2 client (8 conns x 32)"),
     ("apply", "ApplyEntities, 100 x 1 KiB a call, c=16 (entities/s)"),

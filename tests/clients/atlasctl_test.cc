@@ -335,6 +335,21 @@ TEST_F(AtlasctlTest, HistoryAndDelete) {
   EXPECT_EQ(Run({"delete", "agreements/x", "--allow-missing"}).code, 0);
 }
 
+// A table only says "deleted", so it asks for the basic view; -o json and
+// -o yaml print the deleted version whole.
+TEST_F(AtlasctlTest, DeleteAsksForTheContentOnlyWhenItPrintsIt) {
+  server_.service().Put(Agreement("x", "first"));
+  server_.service().Put(Agreement("y", "second"));
+  ASSERT_EQ(Run({"delete", "agreements/x"}).code, 0);
+  const Result json = Run({"delete", "agreements/y", "-o", "json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"second\""), std::string::npos) << json.out;
+  const auto requests = server_.service().delete_requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].view(), atlas::v1::WRITE_VIEW_BASIC);
+  EXPECT_EQ(requests[1].view(), atlas::v1::WRITE_VIEW_UNSPECIFIED);
+}
+
 TEST_F(AtlasctlTest, SendsTheTokenAsBearerMetadata) {
   Run({"--token", "s3cret", "get", "agreements/x"});
   EXPECT_EQ(server_.service().last_authorization(), "Bearer s3cret");

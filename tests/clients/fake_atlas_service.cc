@@ -39,6 +39,12 @@ std::vector<atlas::v1::ListEntitiesRequest> FakeAtlasService::list_requests()
   return list_requests_;
 }
 
+std::vector<atlas::v1::DeleteEntityRequest> FakeAtlasService::delete_requests()
+    const {
+  atlas::MutexLock lock(&mutex_);
+  return delete_requests_;
+}
+
 std::vector<atlas::v1::WatchRequest> FakeAtlasService::watch_requests() const {
   atlas::MutexLock lock(&mutex_);
   return watch_requests_;
@@ -154,6 +160,7 @@ grpc::Status FakeAtlasService::DeleteEntity(
     atlas::v1::WriteEntityResponse* response) {
   RecordAuthorization(*context);
   atlas::MutexLock lock(&mutex_);
+  delete_requests_.push_back(*request);
   const auto it = entities_.find(request->name());
   if (it == entities_.end()) {
     if (request->allow_missing()) return grpc::Status::OK;

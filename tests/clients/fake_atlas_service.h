@@ -39,6 +39,7 @@ class FakeAtlasService final : public atlas::v1::Atlas::Service {
 
   std::vector<atlas::v1::ApplyEntitiesRequest> apply_requests() const;
   std::vector<atlas::v1::ListEntitiesRequest> list_requests() const;
+  std::vector<atlas::v1::DeleteEntityRequest> delete_requests() const;
   std::vector<atlas::v1::WatchRequest> watch_requests() const;
   // "authorization" metadata of the last call ("" if none).
   std::string last_authorization() const;
@@ -79,6 +80,8 @@ class FakeAtlasService final : public atlas::v1::Atlas::Service {
   std::vector<atlas::v1::ApplyEntitiesRequest> apply_requests_
       ABSL_GUARDED_BY(mutex_);
   std::vector<atlas::v1::ListEntitiesRequest> list_requests_
+      ABSL_GUARDED_BY(mutex_);
+  std::vector<atlas::v1::DeleteEntityRequest> delete_requests_
       ABSL_GUARDED_BY(mutex_);
   std::vector<atlas::v1::WatchRequest> watch_requests_ ABSL_GUARDED_BY(mutex_);
   std::string last_authorization_ ABSL_GUARDED_BY(mutex_);

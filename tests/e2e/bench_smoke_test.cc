@@ -185,6 +185,36 @@ TEST_F(BenchSmokeTest, TheLightHttp2ClientSaysWhyItCannotConnect) {
       << result.err;
 }
 
+// --write_basic_view and --apply_basic_view: the server takes the views and
+// still stores the whole entities.
+TEST_F(BenchSmokeTest, WritesAndAppliesCanAskForBasicResults) {
+  for (const char* client : {"grpc", "h2"}) {
+    SCOPED_TRACE(client);
+    // The light client sends no applies.
+    const std::string workloads =
+        std::string(client) == "grpc" ? "write,apply" : "write";
+    std::vector<std::string> argv = TinyRun(workloads, client);
+    argv.push_back("--write_basic_view");
+    argv.push_back("--apply_basic_view");
+    const auto results = Bench(argv);
+    for (const std::string& workload :
+         std::vector<std::string>(absl::StrSplit(workloads, ','))) {
+      SCOPED_TRACE(workload);
+      ASSERT_EQ(results.count(workload), 1u) << "no result line";
+      const nlohmann::json& r = results.at(workload);
+      EXPECT_EQ(r.value("errors", -1.0), 0) << r.dump();
+      EXPECT_GT(r.value("ops_per_s", 0.0), 0) << r.dump();
+    }
+  }
+  const ProcessResult got =
+      Atlasctl({"get", "documents/bench-w0", "-o", "json"});
+  ASSERT_EQ(got.exit_code, 0) << Describe(got);
+  absl::StatusOr<v1::Entity> entity = ParseEntityJson(got.out);
+  ASSERT_TRUE(entity.ok()) << entity.status() << "\n" << got.out;
+  EXPECT_EQ(entity->document().summary().rfind("t=", 0), 0u)
+      << entity->document().summary();
+}
+
 TEST_F(BenchSmokeTest, IdleWatchesCanShareStreams) {
   for (const char* client : {"grpc", "h2"}) {
     SCOPED_TRACE(client);

@@ -52,29 +52,36 @@ class AtlasCalls {
   Reply<v1::ListEntitiesResponse> List(const v1::ListEntitiesRequest& request) {
     return Call(&v1::Atlas::Stub::ListEntities, request);
   }
-  Reply<v1::WriteEntityResponse> Create(const v1::Entity& entity) {
+  Reply<v1::WriteEntityResponse> Create(
+      const v1::Entity& entity,
+      v1::WriteView view = v1::WRITE_VIEW_UNSPECIFIED) {
     v1::CreateEntityRequest request;
     *request.mutable_entity() = entity;
+    request.set_view(view);
     return Call(&v1::Atlas::Stub::CreateEntity, request);
   }
-  Reply<v1::WriteEntityResponse> Update(const v1::Entity& entity,
-                                        std::vector<std::string> mask = {},
-                                        bool allow_missing = false) {
+  Reply<v1::WriteEntityResponse> Update(
+      const v1::Entity& entity, std::vector<std::string> mask = {},
+      bool allow_missing = false,
+      v1::WriteView view = v1::WRITE_VIEW_UNSPECIFIED) {
     v1::UpdateEntityRequest request;
     *request.mutable_entity() = entity;
     for (std::string& path : mask) {
       request.mutable_update_mask()->add_paths(std::move(path));
     }
     request.set_allow_missing(allow_missing);
+    request.set_view(view);
     return Call(&v1::Atlas::Stub::UpdateEntity, request);
   }
-  Reply<v1::WriteEntityResponse> Delete(const std::string& name,
-                                        const std::string& etag = "",
-                                        bool allow_missing = false) {
+  Reply<v1::WriteEntityResponse> Delete(
+      const std::string& name, const std::string& etag = "",
+      bool allow_missing = false,
+      v1::WriteView view = v1::WRITE_VIEW_UNSPECIFIED) {
     v1::DeleteEntityRequest request;
     request.set_name(name);
     request.set_etag(etag);
     request.set_allow_missing(allow_missing);
+    request.set_view(view);
     return Call(&v1::Atlas::Stub::DeleteEntity, request);
   }
   Reply<v1::ApplyEntitiesResponse> Apply(
