@@ -1,6 +1,7 @@
 #include "clients/rpc_error.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/control_characters.h"
 
 namespace atlas::client {
 
@@ -48,12 +49,15 @@ std::string StatusCodeWords(grpc::StatusCode code) {
 std::string OneLine(const std::string& message) {
   std::string line;
   line.reserve(message.size());
-  for (char c : message) {
-    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (space) {
+  for (size_t i = 0; i < message.size();) {
+    // Line breaks, tabs and every other control character (an ESC from a
+    // server or proxy must not reach the terminal) fold into the spaces.
+    const size_t control = ControlCharacterAt(message, i);
+    if (control > 0 || message[i] == ' ') {
       if (!line.empty() && line.back() != ' ') line.push_back(' ');
+      i += control > 0 ? control : 1;
     } else {
-      line.push_back(c);
+      line.push_back(message[i++]);
     }
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();

@@ -13,7 +13,8 @@ namespace atlas::client {
 // etag in this API) -> "precondition failed".
 std::string StatusCodeWords(grpc::StatusCode code);
 
-// `message` on one line: line breaks and runs of spaces become one space.
+// `message` on one line and safe for a terminal: each run of spaces, line
+// breaks and other control characters (C0, DEL, C1) becomes one space.
 std::string OneLine(const std::string& message);
 
 // An absl::Status with the same code and the message atlasctl prints after

@@ -109,6 +109,18 @@ TEST_F(AtlasctlTest, GetOfAMissingEntityFailsWithOneLine) {
             "atlasctl: not found: entity \"agreements/nope\" does not exist\n");
 }
 
+// The server's message is printed on one line, without the control
+// characters a server or proxy could send to the terminal (the fake echoes
+// the name it was asked for).
+TEST_F(AtlasctlTest, ServerMessagesReachTheTerminalWithoutControlCharacters) {
+  const Result result =
+      Run({"get", "agreements/\x1b[2Jx\r\n\ty\x07\x7f\xc2\x9bz\xc3\xa9"});
+  EXPECT_EQ(result.code, kExitFailure);
+  EXPECT_EQ(result.err,
+            "atlasctl: not found: entity \"agreements/ [2Jx y z\xc3\xa9\" does "
+            "not exist\n");
+}
+
 TEST_F(AtlasctlTest, GetYamlCanBeAppliedWithItsEtagAsPrecondition) {
   Entity tbt = Agreement("tbt", "1995");
   tbt.set_create_revision(1);
