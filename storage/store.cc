@@ -93,6 +93,7 @@ absl::Status Store::Init() {
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = options_.max_wal_bytes;
   // After a crash, replay the WAL into memtables and start serving, rather
   // than first writing what it holds out as level-0 files.
   db_options.avoid_flush_during_recovery = true;

@@ -50,6 +50,12 @@ struct StoreOptions {
   size_t max_entity_bytes = 1 << 20;
   // Most commit requests merged into one write group.
   size_t max_group_size = 1024;
+  // Live write-ahead log above which the column families that still have
+  // data in its oldest file are flushed, so that the file can be deleted
+  // (RocksDB's max_total_wal_size; 0 leaves it to RocksDB, which keeps
+  // gigabytes for the rarely written families). Bounds what a restart after
+  // a crash replays, and the disk and page cache the log holds.
+  uint64_t max_wal_bytes = 256 << 20;
   // How long an unused list snapshot (behind a page token) is kept.
   absl::Duration list_snapshot_ttl = absl::Minutes(5);
   // Most list snapshots kept at once; the least recently used goes first.
