@@ -39,6 +39,17 @@ class BenchSmokeTest : public E2eTest {
     return by_workload;
   }
 
+  // The first write is stored, with the payload the tool sent.
+  void ExpectTheFirstWriteStored() {
+    const ProcessResult got =
+        Atlasctl({"get", "documents/bench-w0", "-o", "json"});
+    ASSERT_EQ(got.exit_code, 0) << Describe(got);
+    absl::StatusOr<v1::Entity> entity = ParseEntityJson(got.out);
+    ASSERT_TRUE(entity.ok()) << entity.status() << "\n" << got.out;
+    EXPECT_EQ(entity->document().summary().rfind("t=", 0), 0u)
+        << entity->document().summary();
+  }
+
   // `workloads` at tiny sizes over `client` (grpc or h2), reporting the
   // server's CPU.
   std::vector<std::string> TinyRun(const std::string& workloads,
@@ -135,14 +146,7 @@ TEST_F(BenchSmokeTest, EveryWorkloadRunsOverTheLightHttp2Client) {
   EXPECT_EQ(fanout.value("missing", -1.0), 0) << fanout.dump();
   EXPECT_EQ(results.at("idle").value("ready", 0.0), 20);
   EXPECT_EQ(results.at("catchup").value("received", 0.0), 200);
-  // The first write is stored, with the payload the tool sent.
-  const ProcessResult got =
-      Atlasctl({"get", "documents/bench-w0", "-o", "json"});
-  ASSERT_EQ(got.exit_code, 0) << Describe(got);
-  absl::StatusOr<v1::Entity> entity = ParseEntityJson(got.out);
-  ASSERT_TRUE(entity.ok()) << entity.status() << "\n" << got.out;
-  EXPECT_EQ(entity->document().summary().rfind("t=", 0), 0u)
-      << entity->document().summary();
+  ExpectTheFirstWriteStored();
 }
 
 TEST_F(BenchSmokeTest, TheLightHttp2ClientReportsTheServersErrors) {
@@ -206,13 +210,7 @@ TEST_F(BenchSmokeTest, WritesAndAppliesCanAskForBasicResults) {
       EXPECT_GT(r.value("ops_per_s", 0.0), 0) << r.dump();
     }
   }
-  const ProcessResult got =
-      Atlasctl({"get", "documents/bench-w0", "-o", "json"});
-  ASSERT_EQ(got.exit_code, 0) << Describe(got);
-  absl::StatusOr<v1::Entity> entity = ParseEntityJson(got.out);
-  ASSERT_TRUE(entity.ok()) << entity.status() << "\n" << got.out;
-  EXPECT_EQ(entity->document().summary().rfind("t=", 0), 0u)
-      << entity->document().summary();
+  ExpectTheFirstWriteStored();
 }
 
 TEST_F(BenchSmokeTest, IdleWatchesCanShareStreams) {
