@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -14,11 +15,6 @@
 #include "common/log.h"
 
 namespace atlas::storage {
-namespace {
-
-constexpr uintmax_t kRotateBytes = 64 << 20;
-
-}  // namespace
 
 DiskFullRecovery::DiskFullRecovery(absl::Duration retry_interval)
     : retry_interval_(retry_interval) {}
@@ -102,18 +98,26 @@ void DiskFullRecovery::Run() {
   mu_.Unlock();
 }
 
-InfoLogFile::InfoLogFile(const std::string& path, rocksdb::InfoLogLevel level)
-    : rocksdb::Logger(level) {
-  if (path.empty()) return;
-  // Appends across restarts; a log grown past kRotateBytes is kept as
-  // LOG.old (replacing the previous one) and a new one begun.
-  std::error_code error;
-  const uintmax_t size = std::filesystem::file_size(path, error);
-  if (!error && size > kRotateBytes) {
-    std::filesystem::rename(path, path + ".old", error);
-  }
+InfoLogFile::InfoLogFile(std::string path, rocksdb::InfoLogLevel level,
+                         uint64_t rotate_bytes)
+    : rocksdb::Logger(level),
+      path_(std::move(path)),
+      rotate_bytes_(rotate_bytes) {
+  if (path_.empty()) return;
   atlas::MutexLock lock(&mu_);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  OpenRotating();
+}
+
+void InfoLogFile::OpenRotating() {
+  if (fd_ >= 0) ::close(fd_);
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path_, error);
+  bytes_ = error ? 0 : size;
+  if (bytes_ > rotate_bytes_) {
+    std::filesystem::rename(path_, path_ + ".old", error);
+    if (!error) bytes_ = 0;
+  }
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
 InfoLogFile::~InfoLogFile() { (void)CloseImpl(); }
@@ -140,7 +144,9 @@ void InfoLogFile::Logv(const char* format, va_list ap) {
   atlas::MutexLock lock(&mu_);
   if (fd_ < 0) return;
   // One write(2) per line; a failed one (a full disk) loses this line only.
-  (void)!::write(fd_, line.data(), line.size());
+  const ssize_t written = ::write(fd_, line.data(), line.size());
+  if (written > 0) bytes_ += static_cast<uint64_t>(written);
+  if (bytes_ > rotate_bytes_) OpenRotating();
 }
 
 }  // namespace atlas::storage

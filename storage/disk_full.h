@@ -67,9 +67,14 @@ class DiskFullRecovery final : public rocksdb::EventListener {
 
 class InfoLogFile final : public rocksdb::Logger {
  public:
-  // Appends to `path` (created if missing; moved to `path`.old first if it
-  // outgrew 64 MiB); no file at all if `path` is empty (lines are dropped).
-  InfoLogFile(const std::string& path, rocksdb::InfoLogLevel level);
+  // Appends to `path` (created if missing); no file at all if `path` is
+  // empty or cannot be opened (lines are dropped). Whenever the file has
+  // outgrown `rotate_bytes` (at open, or after a line while running) it
+  // becomes `path`.old, replacing the previous one, and a new file is
+  // begun: the log takes at most about twice `rotate_bytes` however long
+  // the store runs.
+  InfoLogFile(std::string path, rocksdb::InfoLogLevel level,
+              uint64_t rotate_bytes = 64 << 20);
   ~InfoLogFile() override;
 
   using rocksdb::Logger::Logv;
@@ -77,9 +82,15 @@ class InfoLogFile final : public rocksdb::Logger {
 
  private:
   rocksdb::Status CloseImpl() override;
+  // Moves the file to `path_`.old if it outgrew rotate_bytes_, then opens
+  // `path_` for appending.
+  void OpenRotating() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const std::string path_;
+  const uint64_t rotate_bytes_;
   atlas::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
+  uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;  // the file's size
 };
 
 }  // namespace atlas::storage
