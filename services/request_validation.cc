@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/update_mask.h"
 #include "storage/entity_rules.h"
+#include "storage/status_macros.h"
 
 namespace atlas::services {
 namespace {
@@ -62,22 +63,18 @@ absl::Status ValidateListEntities(const v1::ListEntitiesRequest& request) {
 }
 
 absl::Status ValidateCreateEntity(const v1::CreateEntityRequest& request) {
-  absl::Status status = RequireEntity(request.has_entity(), request.entity());
-  if (!status.ok()) return status;
+  ATLAS_RETURN_IF_ERROR(RequireEntity(request.has_entity(), request.entity()));
   return ValidateWriteView(request.view());
 }
 
 absl::Status ValidateUpdateEntity(const v1::UpdateEntityRequest& request) {
-  absl::Status status = RequireEntity(request.has_entity(), request.entity());
-  if (!status.ok()) return status;
-  status = ValidateUpdateMask(request.update_mask());
-  if (!status.ok()) return status;
+  ATLAS_RETURN_IF_ERROR(RequireEntity(request.has_entity(), request.entity()));
+  ATLAS_RETURN_IF_ERROR(ValidateUpdateMask(request.update_mask()));
   return ValidateWriteView(request.view());
 }
 
 absl::Status ValidateDeleteEntity(const v1::DeleteEntityRequest& request) {
-  absl::Status status = storage::ValidateResourceName(request.name(), "name");
-  if (!status.ok()) return status;
+  ATLAS_RETURN_IF_ERROR(storage::ValidateResourceName(request.name(), "name"));
   return ValidateWriteView(request.view());
 }
 

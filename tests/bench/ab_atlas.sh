@@ -44,13 +44,13 @@ ulimit -n "$(ulimit -Hn)"
 WORK="$(mktemp -d /tmp/atlas-ab.XXXXXX)"
 RESULTS="$WORK/results.jsonl"
 PID=""
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 cleanup() {
-  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  stop_server "$PID"
   rm -rf "$WORK/data"
 }
 trap cleanup EXIT
-# shellcheck source=tests/bench/bench_servers.sh
-source "$ROOT/tests/bench/bench_servers.sh"
 
 has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
 
@@ -60,9 +60,8 @@ bench() {  # VARIANT LABEL PORT ROUND ARGS...
   local line
   line="$("$BENCH" --server "127.0.0.1:$port" --json --duration "$DURATION" \
             "$@" 2>>"$WORK/bench.log" | tail -n 1)" || true
-  [[ "$line" == \{* ]] || line='{"ops_per_s":0,"errors":1}'
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(variant=sys.argv[2], label=sys.argv[3], round=int(sys.argv[4])); print(json.dumps(r))' \
-    "$line" "$variant" "$label" "$round" >> "$RESULTS"
+  record_result "$RESULTS" "$line" variant="$variant" label="$label" \
+    round="$round"
   echo "[$(date +%T) load $(cut -d' ' -f1 /proc/loadavg)] $variant $label: $line" >&2
 }
 
@@ -94,8 +93,7 @@ run_variant() {  # VARIANT BINARY ROUND
     --watch_channels 16
   has catchup && bench "$variant" catchup "$port" "$round" -w catchup \
     --catchup_events 30000
-  kill "$PID"
-  wait "$PID" 2>/dev/null || true
+  stop_server "$PID"
   PID=""
   rm -rf "$WORK/data"
 }

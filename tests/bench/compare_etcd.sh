@@ -142,8 +142,7 @@ bench() {
   if [[ "$line" != \{* ]]; then
     line="{\"workload\":\"$label\",\"target\":\"$target\",\"ops_per_s\":0,\"p50_ms\":null,\"p99_ms\":null,\"errors\":1,\"note\":\"atlas-bench failed (see bench.log)\"}"
   fi
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["label"]=sys.argv[2]; r["round"]=int(sys.argv[3]); print(json.dumps(r))' \
-    "$line" "$label" "$round" >> "$RESULTS"
+  record_result "$RESULTS" "$line" label="$label" round="$round"
   echo "  $line" >&2
 }
 
@@ -166,11 +165,6 @@ start_etcd() {  # sets ETCD_PORT ETCD_PID
   PIDS+=("$ETCD_PID")
   "$BENCH" --target etcd --server "127.0.0.1:$ETCD_PORT" -w ready \
     --ready_timeout 30 > /dev/null 2>&1
-}
-
-stop_server() {  # PID
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
 }
 
 # Rows held against the ceiling: on Atlas, the ceiling is measured on the

@@ -36,8 +36,10 @@ BENCH="$BUILD/clients/atlas-bench"
 SERVER="$BUILD/services/atlas-server"
 WORK="$(mktemp -d /tmp/atlas-restart.XXXXXX)"
 PID=""
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 cleanup() {
-  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  stop_server "$PID"
   if [[ "$KEEP" == 1 ]]; then
     echo "restart_1m: kept $WORK" >&2
   else
@@ -45,7 +47,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 start() {  # sets PID and UP_MS (ms from exec to the first answered call)

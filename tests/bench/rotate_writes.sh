@@ -52,13 +52,13 @@ done
 WORK="$(mktemp -d /tmp/atlas-rotate.XXXXXX)"
 OUT="${OUT:-$WORK/results.jsonl}"
 PID=""
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 cleanup() {
-  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  stop_server "$PID"
   rm -rf "$WORK/data"
 }
 trap cleanup EXIT
-# shellcheck source=tests/bench/bench_servers.sh
-source "$ROOT/tests/bench/bench_servers.sh"
 
 run() {  # NAME BINARY ROUND
   local name="$1" binary="$2" round="$3" port target line
@@ -79,12 +79,9 @@ run() {  # NAME BINARY ROUND
             -w write -c 256 --client h2 --channels 8 \
             --payload_bytes "$PAYLOAD" --duration "$DURATION" \
             --server_pid "$PID" 2>>"$WORK/bench.log" | tail -n 1)" || true
-  [[ "$line" == \{* ]] || line='{"ops_per_s":0,"errors":1}'
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(label=sys.argv[2], round=int(sys.argv[3])); print(json.dumps(r))' \
-    "$line" "$name" "$round" >> "$OUT"
+  record_result "$OUT" "$line" label="$name" round="$round"
   echo "[$(date +%T)] round $round $name: $line" >&2
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
+  stop_server "$PID"
   PID=""
   rm -rf "$WORK/data"
 }

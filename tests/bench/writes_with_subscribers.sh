@@ -47,9 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 
 # write_run PORT LABEL: one measured write run; prints "LABEL OPS P99".
 write_run() {
