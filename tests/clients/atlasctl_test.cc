@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "proto/document_codec.h"
 #include "tests/clients/fake_atlas_service.h"
-#include "tests/clients/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace atlas::client {
 namespace {

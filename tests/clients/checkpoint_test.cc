@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
-#include "tests/clients/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace atlas::client {
 namespace {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/clients/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace atlas::documents {
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace atlas::testing {
@@ -26,6 +27,15 @@ class TempDir {
 
   const std::string& path() const { return path_; }
   std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+  // Writes `text` to `relative` (creating folders) and returns its path.
+  std::string Write(const std::string& relative,
+                    const std::string& text) const {
+    const std::filesystem::path file = std::filesystem::path(path_) / relative;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+    return file.string();
+  }
 
  private:
   std::string path_;
