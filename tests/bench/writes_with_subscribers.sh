@@ -39,16 +39,14 @@ done
 WORK=$(mktemp -d)
 SERVER_PID=""
 IDLE_PID=""
+# shellcheck source=tests/bench/bench_servers.sh
+source "$ROOT/tests/bench/bench_servers.sh"
 cleanup() {
-  [[ -n "$IDLE_PID" ]] && kill "$IDLE_PID" 2>/dev/null || true
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
+  stop_server "$IDLE_PID"
+  stop_server "$SERVER_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# shellcheck source=tests/bench/bench_servers.sh
-source "$ROOT/tests/bench/bench_servers.sh"
 
 # write_run PORT LABEL: one measured write run; prints "LABEL OPS P99".
 write_run() {
@@ -77,15 +75,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
       IDLE_PID=$!
       sleep 5  # the streams open in well under a second; leave margin
       write_run "$port" attached | tee -a "$results"
-      kill "$IDLE_PID" 2>/dev/null || true
-      wait "$IDLE_PID" 2>/dev/null || true
+      stop_server "$IDLE_PID"
       IDLE_PID=""
     else
       write_run "$port" alone | tee -a "$results"
     fi
   done
-  kill "$SERVER_PID"
-  wait "$SERVER_PID" || true
+  stop_server "$SERVER_PID"
   SERVER_PID=""
 done
 

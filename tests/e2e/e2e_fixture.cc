@@ -106,9 +106,7 @@ uint64_t E2eTest::Revision() {
 
 std::string E2eTest::WriteFile(const std::string& name,
                                const std::string& text) {
-  const std::string path = dir_.Sub(name);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  return path;
+  return dir_.Write(name, text);
 }
 
 std::string E2eTest::ReadFile(const std::string& path) {

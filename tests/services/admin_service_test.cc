@@ -4,16 +4,14 @@
 // service: writes fail with RESOURCE_EXHAUSTED, reads and watches go on, and
 // writes resume once space is freed.
 
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
-
-#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/str_cat.h"
 #include "atlas/v1/admin_service.grpc.pb.h"
@@ -157,7 +155,7 @@ TEST(AdminServiceTest, BackupAndTrimValidateTheirFields) {
   EXPECT_TRUE(HasStatus(Backup(*server.channel(), "", &backup),
                         grpc::StatusCode::INVALID_ARGUMENT, "directory"));
   TempDir dir;
-  std::ofstream(dir.Sub("occupied")) << "x";
+  dir.Write("occupied", "x");
   EXPECT_TRUE(HasStatus(Backup(*server.channel(), dir.path(), &backup),
                         grpc::StatusCode::FAILED_PRECONDITION,
                         "directory: "));

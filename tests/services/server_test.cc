@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -201,10 +199,6 @@ TEST_F(ServerTest, RetentionThreadStopsPromptly) {
 // Seeding is driven through AtlasServer::Start with its own directories.
 class SeedTest : public ::testing::Test {
  protected:
-  void WriteSeed(const std::string& file, const std::string& text) {
-    std::filesystem::create_directories(seed_.path() + "/sub");
-    std::ofstream(seed_.Sub(file)) << text;
-  }
   absl::StatusOr<std::unique_ptr<AtlasServer>> Start() {
     services::ServerConfig config;
     config.listen = "127.0.0.1:0";
@@ -236,8 +230,8 @@ agreement:
 )";
 
 TEST_F(SeedTest, SeedsAnEmptyStoreInOneCommitAndOnlyOnce) {
-  WriteSeed("sub/agreements.yaml", kAgreements);
-  WriteSeed("topics.yaml", kTopics);
+  seed_.Write("sub/agreements.yaml", kAgreements);
+  seed_.Write("topics.yaml", kTopics);
   {
     auto server = Start();
     ASSERT_TRUE(server.ok()) << server.status();
@@ -249,7 +243,8 @@ TEST_F(SeedTest, SeedsAnEmptyStoreInOneCommitAndOnlyOnce) {
     EXPECT_EQ(tbt->entity.update_revision(), 1u);
     (*server)->Shutdown();
   }
-  WriteSeed("more.yaml", "name: agreements/trips\nagreement:\n  summary: x\n");
+  seed_.Write("more.yaml",
+              "name: agreements/trips\nagreement:\n  summary: x\n");
   auto again = Start();
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE((*again)->seed_result().seeded);
@@ -258,11 +253,11 @@ TEST_F(SeedTest, SeedsAnEmptyStoreInOneCommitAndOnlyOnce) {
 }
 
 TEST_F(SeedTest, ABadDocumentFailsStartupNamingItsFileAndWritesNothing) {
-  WriteSeed("topics.yaml", kTopics);
-  WriteSeed("sub/agreements.yaml",
-            absl::StrCat(kAgreements,
-                         "---\nname: agreements/trips\ntopics: [nope]\n"
-                         "agreement:\n  summary: x\n"));
+  seed_.Write("topics.yaml", kTopics);
+  seed_.Write("sub/agreements.yaml",
+              absl::StrCat(kAgreements,
+                           "---\nname: agreements/trips\ntopics: [nope]\n"
+                           "agreement:\n  summary: x\n"));
   auto server = Start();
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
