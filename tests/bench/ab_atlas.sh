@@ -9,8 +9,9 @@
 #   --bench BIN        atlas-bench (default: build-bench/clients/atlas-bench)
 #   --rounds N         rounds (default 3)
 #   --duration S       measured seconds per workload (default 10)
-#   --workloads LIST   rows (default write,write-hot,apply,read,fanout-100b):
-#                      write, write-hot, apply, apply-100b, read, fanout,
+#   --workloads LIST   rows, in this order, each on a fresh server (default
+#                      write,write-hot,apply,read,fanout-100b): write,
+#                      write-hot, apply, apply-100b, read, fanout,
 #                      fanout-100b, catchup, idle
 #   --server_args "..." extra flags for both servers
 set -euo pipefail
@@ -52,8 +53,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-has() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
-
 bench() {  # VARIANT LABEL PORT ROUND ARGS...
   local variant="$1" label="$2" port="$3" round="$4"
   shift 4
@@ -65,37 +64,54 @@ bench() {  # VARIANT LABEL PORT ROUND ARGS...
   echo "[$(date +%T) load $(cut -d' ' -f1 /proc/loadavg)] $variant $label: $line" >&2
 }
 
-run_variant() {  # VARIANT BINARY ROUND
-  local variant="$1" binary="$2" round="$3" port
-  port="$(free_port)"
+start_server() {  # VARIANT BINARY: sets PORT and PID
+  PORT="$(free_port)"
   mkdir -p "$WORK/data"
   # shellcheck disable=SC2086
-  "$binary" --listen "127.0.0.1:$port" --data_dir "$WORK/data" $SERVER_ARGS \
-    > "$WORK/server-$variant.log" 2>&1 &
+  "$2" --listen "127.0.0.1:$PORT" --data_dir "$WORK/data" $SERVER_ARGS \
+    >> "$WORK/server-$1.log" 2>&1 &
   PID=$!
-  "$BENCH" --server "127.0.0.1:$port" -w ready > /dev/null 2>&1
-  if has idle; then
-    bench "$variant" idle "$port" "$round" -w idle --streams 10000 \
-      --server_pid "$PID" --hold 5
-  fi
-  has write && bench "$variant" write "$port" "$round" -w write -c 256 --server_pid "$PID"
-  has write-hot && bench "$variant" write-hot "$port" "$round" -w write -c 256 --keys 1 \
-    --server_pid "$PID"
-  has apply && bench "$variant" apply "$port" "$round" -w apply -c 16 --batch 100 \
-    --server_pid "$PID"
-  has apply-100b && bench "$variant" apply-100b "$port" "$round" -w apply -c 16 \
-    --batch 100 --payload_bytes 100 --server_pid "$PID"
-  has read && bench "$variant" read "$port" "$round" -w read -c 256 --server_pid "$PID"
-  has fanout && bench "$variant" fanout "$port" "$round" -w fanout \
-    --subscribers 1000 --topics 10 --rate 1000 --watch_channels 16
-  has fanout-100b && bench "$variant" fanout-100b "$port" "$round" -w fanout \
-    --subscribers 1000 --topics 10 --rate 1000 --payload_bytes 100 \
-    --watch_channels 16
-  has catchup && bench "$variant" catchup "$port" "$round" -w catchup \
-    --catchup_events 30000
-  stop_server "$PID"
-  PID=""
-  rm -rf "$WORK/data"
+  "$BENCH" --server "127.0.0.1:$PORT" -w ready > /dev/null 2>&1
+}
+
+# run_row VARIANT ROW ROUND: one row on the running server.
+run_row() {
+  local variant="$1" row="$2" round="$3"
+  local -a args
+  case "$row" in
+    idle) args=(-w idle --streams 10000 --server_pid "$PID" --hold 5) ;;
+    write) args=(-w write -c 256 --server_pid "$PID") ;;
+    write-hot) args=(-w write -c 256 --keys 1 --server_pid "$PID") ;;
+    apply) args=(-w apply -c 16 --batch 100 --server_pid "$PID") ;;
+    apply-100b)
+      args=(-w apply -c 16 --batch 100 --payload_bytes 100 --server_pid "$PID") ;;
+    read) args=(-w read -c 256 --server_pid "$PID") ;;
+    fanout)
+      args=(-w fanout --subscribers 1000 --topics 10 --rate 1000
+            --watch_channels 16) ;;
+    fanout-100b)
+      args=(-w fanout --subscribers 1000 --topics 10 --rate 1000
+            --payload_bytes 100 --watch_channels 16) ;;
+    catchup) args=(-w catchup --catchup_events 30000) ;;
+    *) echo "ab_atlas.sh: unknown workload $row" >&2; exit 2 ;;
+  esac
+  bench "$variant" "$row" "$PORT" "$round" "${args[@]}"
+}
+
+# Every row runs on a fresh server and data directory, so that no row
+# inherits another's entities (an apply after an apply would update them)
+# or compaction debt.
+run_variant() {  # VARIANT BINARY ROUND
+  local variant="$1" binary="$2" round="$3" row
+  local -a rows
+  IFS=, read -r -a rows <<< "$WORKLOADS"
+  for row in "${rows[@]}"; do
+    start_server "$variant" "$binary"
+    run_row "$variant" "$row" "$round"
+    stop_server "$PID"
+    PID=""
+    rm -rf "$WORK/data"
+  done
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
