@@ -261,7 +261,10 @@ def summarise(out_dir):
              f"{fmt(fd)}/s, p99 {fmt(fp, 1)} ms, missing {fmt(fm)}")
         better = None
         if None not in (fd, fp, ed, ep):
-            better = fd >= ed and fp <= ep
+            # The writers run at a fixed rate, so both sides deliver the
+            # same offered load up to a few events of timing: "better" is
+            # as many deliveries (within 1 %), none missing, a lower p99.
+            better = fd >= 0.99 * ed and not fm and fp <= ep
         goal(f"fanout ({how}) better than etcd", better,
              f"etcd {fmt(ed)}/s, p99 {fmt(ep, 1)} ms")
     for i, how in (("idle", "a gRPC stream each"),
