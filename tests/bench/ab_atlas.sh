@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ab_atlas.sh: two atlas-server binaries (A and B, e.g. before and after a
 # change) under the same atlas-bench workloads, in alternating order, a fresh
-# server and data directory for every run; prints medians of A and B and B/A,
+# server and data directory for every row; prints medians of A and B and B/A,
 # and for write, apply and read the server's CPU time per write, entity or
 # read (steadier than the rates on a shared, noisy machine).
 #
@@ -12,7 +12,7 @@
 #   --workloads LIST   rows, in this order, each on a fresh server (default
 #                      write,write-hot,apply,read,fanout-100b): write,
 #                      write-hot, apply, apply-100b, read, fanout,
-#                      fanout-100b, catchup, idle
+#                      fanout-100b, catchup, catchup-b100, idle
 #   --server_args "..." extra flags for both servers
 set -euo pipefail
 
@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift 2 ;;
     --workloads) WORKLOADS="$2"; shift 2 ;;
     --server_args) SERVER_ARGS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "ab_atlas.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -93,6 +93,8 @@ run_row() {
       args=(-w fanout --subscribers 1000 --topics 10 --rate 1000
             --payload_bytes 100 --watch_channels 16) ;;
     catchup) args=(-w catchup --catchup_events 30000) ;;
+    catchup-b100)  # long enough to compare servers (30k events take 0.1 s)
+      args=(-w catchup --catchup_events 200000 --catchup_batch 100) ;;
     *) echo "ab_atlas.sh: unknown workload $row" >&2; exit 2 ;;
   esac
   bench "$variant" "$row" "$PORT" "$round" "${args[@]}"
