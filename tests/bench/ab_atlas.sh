@@ -41,6 +41,15 @@ if [[ ! -x "$A" || ! -x "$B" || ! -x "$BENCH" ]]; then
   echo "ab_atlas.sh: need --a and --b server binaries and atlas-bench" >&2
   exit 2
 fi
+KNOWN=" idle write write-hot apply apply-100b read fanout fanout-100b catchup catchup-b100 "
+IFS=, read -r -a requested <<< "$WORKLOADS"
+for row in "${requested[@]}"; do
+  if [[ "$KNOWN" != *" $row "* ]]; then
+    echo "ab_atlas.sh: unknown workload $row (one of:$KNOWN)" >&2
+    exit 2
+  fi
+done
+
 ulimit -n "$(ulimit -Hn)"
 WORK="$(mktemp -d /tmp/atlas-ab.XXXXXX)"
 RESULTS="$WORK/results.jsonl"
@@ -95,7 +104,6 @@ run_row() {
     catchup) args=(-w catchup --catchup_events 30000) ;;
     catchup-b100)  # long enough to compare servers (30k events take 0.1 s)
       args=(-w catchup --catchup_events 200000 --catchup_batch 100) ;;
-    *) echo "ab_atlas.sh: unknown workload $row" >&2; exit 2 ;;
   esac
   bench "$variant" "$row" "$PORT" "$round" "${args[@]}"
 }
@@ -105,9 +113,7 @@ run_row() {
 # or compaction debt.
 run_variant() {  # VARIANT BINARY ROUND
   local variant="$1" binary="$2" round="$3" row
-  local -a rows
-  IFS=, read -r -a rows <<< "$WORKLOADS"
-  for row in "${rows[@]}"; do
+  for row in "${requested[@]}"; do
     start_server "$variant" "$binary"
     run_row "$variant" "$row" "$round"
     stop_server "$PID"
