@@ -208,7 +208,8 @@ TEST_F(SecurityE2eTest, SighupReloadsTheTokensFileAndABrokenOneKeepsTheOld) {
                std::string::npos;
       },
       kCommandTimeout));
-  EXPECT_EQ(AtlasctlWithEnv(kLater, get).exit_code, 0);
+  ProcessResult later = AtlasctlWithEnv(kLater, get);
+  EXPECT_EQ(later.exit_code, 0) << Describe(later);
 }
 
 }  // namespace
