@@ -41,11 +41,35 @@ if [[ ! -x "$A" || ! -x "$B" || ! -x "$BENCH" ]]; then
   echo "ab_atlas.sh: need --a and --b server binaries and atlas-bench" >&2
   exit 2
 fi
-KNOWN=" idle write write-hot apply apply-100b read fanout fanout-100b catchup catchup-b100 "
+PID=""  # the running server
+# row_args ROW: sets ARGS to the row's atlas-bench arguments (the server's
+# PID as PID holds when called); fails for an unknown row.
+row_args() {
+  case "$1" in
+    idle) ARGS=(-w idle --streams 10000 --server_pid "$PID" --hold 5) ;;
+    write) ARGS=(-w write -c 256 --server_pid "$PID") ;;
+    write-hot) ARGS=(-w write -c 256 --keys 1 --server_pid "$PID") ;;
+    apply) ARGS=(-w apply -c 16 --batch 100 --server_pid "$PID") ;;
+    apply-100b)
+      ARGS=(-w apply -c 16 --batch 100 --payload_bytes 100 --server_pid "$PID") ;;
+    read) ARGS=(-w read -c 256 --server_pid "$PID") ;;
+    fanout)
+      ARGS=(-w fanout --subscribers 1000 --topics 10 --rate 1000
+            --watch_channels 16) ;;
+    fanout-100b)
+      ARGS=(-w fanout --subscribers 1000 --topics 10 --rate 1000
+            --payload_bytes 100 --watch_channels 16) ;;
+    catchup) ARGS=(-w catchup --catchup_events 30000) ;;
+    catchup-b100)  # long enough to compare servers (30k events take 0.1 s)
+      ARGS=(-w catchup --catchup_events 200000 --catchup_batch 100) ;;
+    *) return 1 ;;
+  esac
+}
+
 IFS=, read -r -a requested <<< "$WORKLOADS"
 for row in "${requested[@]}"; do
-  if [[ "$KNOWN" != *" $row "* ]]; then
-    echo "ab_atlas.sh: unknown workload $row (one of:$KNOWN)" >&2
+  if ! row_args "$row"; then
+    echo "ab_atlas.sh: unknown workload $row" >&2
     exit 2
   fi
 done
@@ -53,7 +77,6 @@ done
 ulimit -n "$(ulimit -Hn)"
 WORK="$(mktemp -d /tmp/atlas-ab.XXXXXX)"
 RESULTS="$WORK/results.jsonl"
-PID=""
 # shellcheck source=tests/bench/bench_servers.sh
 source "$ROOT/tests/bench/bench_servers.sh"
 cleanup() {
@@ -83,31 +106,6 @@ start_server() {  # VARIANT BINARY: sets PORT and PID
   "$BENCH" --server "127.0.0.1:$PORT" -w ready > /dev/null 2>&1
 }
 
-# run_row VARIANT ROW ROUND: one row on the running server.
-run_row() {
-  local variant="$1" row="$2" round="$3"
-  local -a args
-  case "$row" in
-    idle) args=(-w idle --streams 10000 --server_pid "$PID" --hold 5) ;;
-    write) args=(-w write -c 256 --server_pid "$PID") ;;
-    write-hot) args=(-w write -c 256 --keys 1 --server_pid "$PID") ;;
-    apply) args=(-w apply -c 16 --batch 100 --server_pid "$PID") ;;
-    apply-100b)
-      args=(-w apply -c 16 --batch 100 --payload_bytes 100 --server_pid "$PID") ;;
-    read) args=(-w read -c 256 --server_pid "$PID") ;;
-    fanout)
-      args=(-w fanout --subscribers 1000 --topics 10 --rate 1000
-            --watch_channels 16) ;;
-    fanout-100b)
-      args=(-w fanout --subscribers 1000 --topics 10 --rate 1000
-            --payload_bytes 100 --watch_channels 16) ;;
-    catchup) args=(-w catchup --catchup_events 30000) ;;
-    catchup-b100)  # long enough to compare servers (30k events take 0.1 s)
-      args=(-w catchup --catchup_events 200000 --catchup_batch 100) ;;
-  esac
-  bench "$variant" "$row" "$PORT" "$round" "${args[@]}"
-}
-
 # Every row runs on a fresh server and data directory, so that no row
 # inherits another's entities (an apply after an apply would update them)
 # or compaction debt.
@@ -115,7 +113,8 @@ run_variant() {  # VARIANT BINARY ROUND
   local variant="$1" binary="$2" round="$3" row
   for row in "${requested[@]}"; do
     start_server "$variant" "$binary"
-    run_row "$variant" "$row" "$round"
+    row_args "$row"
+    bench "$variant" "$row" "$PORT" "$round" "${ARGS[@]}"
     stop_server "$PID"
     PID=""
     rm -rf "$WORK/data"

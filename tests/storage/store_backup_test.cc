@@ -1,14 +1,13 @@
 // Store::Backup: a consistent online copy that opens as a store, taken while
 // writers run, and the rules for its target directory.
 
-#include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "storage/store.h"
@@ -156,8 +155,7 @@ TEST_F(StoreTest, BackupWhileWritersRunIsConsistent) {
 TEST_F(StoreTest, BackupRefusesANonEmptyDirectoryAndChangesNothing) {
   SeedTopics();
   const std::string target = dir_.Sub("taken");
-  std::filesystem::create_directories(target);
-  std::ofstream(target + "/keep") << "data";
+  dir_.Write("taken/keep", "data");
   absl::StatusOr<BackupResult> backup = store_->Backup(target);
   ASSERT_EQ(backup.status().code(), absl::StatusCode::kFailedPrecondition)
       << backup.status();
@@ -167,8 +165,7 @@ TEST_F(StoreTest, BackupRefusesANonEmptyDirectoryAndChangesNothing) {
                           std::filesystem::directory_iterator()),
             1);
 
-  const std::string file = dir_.Sub("a-file");
-  std::ofstream(file) << "data";
+  const std::string file = dir_.Write("a-file", "data");
   EXPECT_EQ(store_->Backup(file).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->Backup("").status().code(),
